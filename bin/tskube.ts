@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// tskube: one binary, k3s-style. `server` runs the control plane, `agent` the node agent,
+// `lab` a multi-node lab in network namespaces; single components start alone too.
+// This file only dispatches: flags → config → daemons live in the packages named below.
+
+const [cmd, ...args] = process.argv.slice(2);
+
+// Each subcommand is a module exporting main(args); loaded lazily so `agent` never loads the
+// control plane and vice versa.
+const commands: Record<string, string> = {
+  server: '../control/server.js',
+  agent: '../agent/agent.js',
+  lab: '../scripts/lab/cli.js',
+};
+
+async function run(): Promise<void> {
+  const modPath = cmd ? commands[cmd] : undefined;
+  if (!modPath) {
+    process.stderr.write(`usage: tskube <${Object.keys(commands).join('|')}> [flags]\n`);
+    process.exit(cmd ? 2 : 0);
+  }
+  const mod = (await import(new URL(modPath, import.meta.url).href)) as { main(args: string[]): Promise<void> };
+  await mod.main(args);
+}
+
+run().catch((err: unknown) => {
+  process.stderr.write(`tskube ${cmd}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
