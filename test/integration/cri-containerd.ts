@@ -1,0 +1,206 @@
+// Test harness: a private containerd (own root, state, socket, runc root, CNI conf and IPAM dir)
+// inside its own network + mount namespace, as the lab runs one per node, with a layout registry
+// in that netns serving the pause and busybox images as docker.io. stop() undoes everything.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectCri } from '../../agent/cri/client.js';
+import type { CriRuntime } from '../../agent/cri/runtime.js';
+
+export interface TestContainerd {
+  cri: CriRuntime;
+  endpoint: string;
+  dir: string;
+  netns: string;
+  holderPid: number;
+  /** cgroupfs parent for this run's pods, e.g. /tskube-cri-1234 */
+  cgroupRoot: string;
+  podSubnet: string;
+  stop(): Promise<void>;
+}
+
+const CGROUP_V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids'];
+
+function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
+  return d;
+}
+
+/** Builds (or reuses) the pause and busybox OCI layouts with scripts/images/build.sh. */
+export function buildTestImages(): string {
+  const out = process.env.TSKUBE_IMAGES ?? '/tmp/tskube-cri-images';
+  const script = join(repoRoot(), 'scripts', 'images', 'build.sh');
+  if (!existsSync(script)) throw new Error(`${script} missing: cannot build test images`);
+  execFileSync('bash', [script, 'pause', 'busybox'], { env: { ...process.env, TSKUBE_IMAGES: out }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return out;
+}
+
+function waitLine(child: ChildProcess, word: string, what: string, ms = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not start`)), ms);
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes(word)) { clearTimeout(t); resolve(); }
+    });
+    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`${what} exited with ${code}`)); });
+  });
+}
+
+function config(dir: string): string {
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  return `version = 2
+root = "${dir}/root"
+state = "${dir}/state"
+[grpc]
+  address = "${dir}/containerd.sock"
+[ttrpc]
+  address = "${dir}/containerd.sock.ttrpc"
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${dir}/opt"
+[${cri}]
+  sandbox_image = "docker.io/library/pause:3.9"
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [${cri}.containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [${cri}.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [${cri}.containerd.runtimes.runc.options]
+        Root = "${dir}/runc"
+        SystemdCgroup = false
+  [${cri}.cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${dir}/cni/net.d"
+    max_conf_num = 1
+  [${cri}.registry]
+    config_path = "${dir}/certs.d"
+`;
+}
+
+/** The holder owns the mount + net namespace: cgroup v1 remounts, per-run shim and CNI cache dirs. */
+function holderScript(dir: string): string {
+  const cg = CGROUP_V1.map((c) => `mkdir -p /sys/fs/cgroup/${c} && mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`).join('\n');
+  return `set -e
+ip link set lo up
+mount -t tmpfs cgroup_root /sys/fs/cgroup
+${cg}
+mkdir -p /sys/fs/cgroup/systemd && mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 none /sys/fs/cgroup/unified
+mkdir -p /run/containerd/s /var/lib/cni
+mount --bind ${dir}/shim /run/containerd/s
+mount --bind ${dir}/cni-cache /var/lib/cni
+echo ready
+exec sleep infinity`;
+}
+
+export async function startTestContainerd(opts: { subnet?: string } = {}): Promise<TestContainerd> {
+  const images = buildTestImages();
+  const dir = mkdtempSync('/tmp/tskube-cri-');
+  const netns = `tskube-cri-${process.pid}`;
+  const cgroupRoot = `/tskube-cri-${process.pid}`;
+  const podSubnet = opts.subnet ?? '10.244.250.0/24';
+  for (const d of ['shim', 'cni-cache', 'cni/net.d', 'ipam', 'certs.d/docker.io', 'logs']) mkdirSync(join(dir, d), { recursive: true });
+  writeFileSync(join(dir, 'config.toml'), config(dir));
+  writeFileSync(join(dir, 'certs.d/docker.io/hosts.toml'),
+    'server = "http://127.0.0.1:5000"\n[host."http://127.0.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n');
+  writeFileSync(join(dir, 'cni/net.d/10-tskube.conflist'), JSON.stringify({
+    cniVersion: '0.4.0', name: 'tskube-test', plugins: [
+      { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet: podSubnet }]], dataDir: join(dir, 'ipam') } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ] }));
+
+  const children: ChildProcess[] = [];
+  let cri: CriRuntime | undefined;
+  let holderPid = 0;
+  const stop = async () => {
+    if (cri) {
+      try {
+        for (const s of await cri.listPodSandbox()) {
+          await cri.stopPodSandbox(s.id).catch(() => {});
+          await cri.removePodSandbox(s.id).catch(() => {});
+        }
+      } catch { /* containerd already gone */ }
+      cri.close();
+    }
+    for (const c of children.reverse()) await kill(c);
+    if (holderPid) killNamespaceLeftovers(holderPid);
+    try { execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' }); } catch { /* not created */ }
+    removeCgroups(cgroupRoot);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    execFileSync('ip', ['netns', 'add', netns]);
+    const holder = spawn('ip', ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', holderScript(dir)],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(holder);
+    await waitLine(holder, 'ready', 'namespace holder');
+    holderPid = findHolder(holder.pid!);
+    const registryJs = join(dirname(fileURLToPath(import.meta.url)), 'cri-registry.js');
+    const reg = spawn('nsenter', ['-t', String(holderPid), '-n', process.execPath, registryJs, images, '127.0.0.1:5000'],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(reg);
+    await waitLine(reg, 'ready', 'layout registry');
+    const log = openSync(join(dir, 'logs', 'containerd.log'), 'a');
+    const ctrd = spawn('nsenter', ['-t', String(holderPid), '-m', '-n', 'containerd', '--config', join(dir, 'config.toml')],
+      { stdio: ['ignore', log, log] });
+    children.push(ctrd);
+    cri = await connectCri(`unix://${dir}/containerd.sock`, { waitMs: 20_000 });
+    return { cri, endpoint: cri.endpoint, dir, netns, holderPid, cgroupRoot, podSubnet, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The `sleep` that owns the namespaces: `ip` execs `unshare`, which may fork before exec'ing sh. */
+function findHolder(pid: number): number {
+  for (let p = pid, i = 0; i < 3; i++) {
+    const comm = execFileSync('cat', [`/proc/${p}/comm`]).toString().trim();
+    if (comm === 'sleep') return p;
+    const kids = execFileSync('sh', ['-c', `pgrep -P ${p} || true`]).toString().trim().split('\n').filter(Boolean);
+    if (!kids.length) return p;
+    p = Number(kids[0]);
+  }
+  return pid;
+}
+
+async function kill(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null || !c.pid) return;
+  const done = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+  await done;
+  clearTimeout(t);
+}
+
+/** Kills processes left in the holder's mount namespace (e.g. shims), then the holder. */
+function killNamespaceLeftovers(holderPid: number): void {
+  let ns: string;
+  try { ns = readlinkSync(`/proc/${holderPid}/ns/mnt`); } catch { return; }
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      if (Number(p) !== holderPid && readlinkSync(`/proc/${p}/ns/mnt`) === ns) process.kill(Number(p), 'SIGKILL');
+    } catch { /* gone */ }
+  }
+  try { process.kill(holderPid, 'SIGKILL'); } catch { /* gone */ }
+}
+
+/** rmdir the run's cgroup tree in every v1 hierarchy, deepest first. */
+export function removeCgroups(root: string): void {
+  const rm = (d: string): void => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rm(join(d, e.name));
+    try { rmdirSync(d); } catch { /* busy or gone */ }
+  };
+  for (const c of [...CGROUP_V1, 'systemd']) rm(join('/sys/fs/cgroup', c, root));
+}
