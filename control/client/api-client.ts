@@ -3,8 +3,10 @@
 // server only through this, as upstream components do through client-go.
 import { resourcePath, apiVersionOf, type ResourceRef } from './resources.js';
 
-export interface ObjectMeta { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown }
-export interface KubeObject { apiVersion?: string; kind?: string; metadata?: ObjectMeta & Record<string, any> }
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+
+export type { ObjectMeta };
+export interface KubeObject { apiVersion?: string; kind?: string; metadata?: ObjectMeta }
 export interface ListResult<T> { items: T[]; metadata: { resourceVersion?: string } }
 export interface ListOptions { namespace?: string; labelSelector?: string; fieldSelector?: string; resourceVersion?: string }
 export interface WatchOptions extends ListOptions { timeoutSeconds?: number; allowWatchBookmarks?: boolean }

@@ -1,0 +1,27 @@
+// Every resource the API server serves, looked up by group/version/resource for routing
+// and listed in order for discovery.
+import type { ResourceDef } from '../resource-def.js';
+import { pods } from './pods.js';
+import { services } from './services.js';
+import { deployments, replicasets } from './apps.js';
+import { namespaces, nodes, endpoints, events, leases } from './core.js';
+
+export const allResources: ResourceDef[] = [namespaces, nodes, pods, services, endpoints, events, deployments, replicasets, leases];
+
+const byPath = new Map(allResources.map((d) => [`${d.group}/${d.version}/${d.resource}`, d]));
+
+export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
+  return byPath.get(`${group}/${version}/${resource}`);
+}
+
+export function groupVersions(): Array<{ group: string; version: string; resources: ResourceDef[] }> {
+  const out = new Map<string, { group: string; version: string; resources: ResourceDef[] }>();
+  for (const d of allResources) {
+    const k = `${d.group}/${d.version}`;
+    if (!out.has(k)) out.set(k, { group: d.group, version: d.version, resources: [] });
+    out.get(k)!.resources.push(d);
+  }
+  return [...out.values()];
+}
+
+export { pods, services, deployments, replicasets, namespaces, nodes, endpoints, events, leases };

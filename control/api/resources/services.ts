@@ -1,0 +1,88 @@
+// Services: defaulting (type, protocol, targetPort), validation, and ClusterIP allocation
+// from the service CIDR 10.96.0.0/12. The allocator reads every stored Service, so an
+// address is never handed out twice, across restarts included.
+import type { Obj, ResourceDef, WriteContext } from '../resource-def.js';
+import { validateObjectMeta } from '../validation.js';
+import { fieldInvalid, fieldRequired, StatusError } from '../status.js';
+import { age, ageCol, col } from '../table.js';
+
+export const serviceCIDR = { base: ipToInt('10.96.0.0'), size: 1 << 20 }; // 10.96.0.0/12
+
+export function ipToInt(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+
+const inRange = (ip: string) => /^\d+\.\d+\.\d+\.\d+$/.test(ip) && ipToInt(ip) - serviceCIDR.base > 0 && ipToInt(ip) - serviceCIDR.base < serviceCIDR.size - 1;
+
+async function allocateClusterIP(ctx: WriteContext, requested: string | undefined): Promise<string> {
+  const used = new Set((await ctx.store.list(services)).items.map((s) => s.spec?.clusterIP).filter(Boolean));
+  if (requested) {
+    if (used.has(requested)) throw new StatusError(422, 'Invalid', `Service "${requested}" is invalid: spec.clusterIPs: Invalid value: []string{"${requested}"}: failed to allocate IP ${requested}: provided IP is already allocated`);
+    return requested;
+  }
+  // Random start, linear probe: spreads addresses like upstream's random allocator.
+  const start = 1 + Math.floor(Math.random() * (serviceCIDR.size - 2));
+  for (let i = 0; i < serviceCIDR.size - 2; i++) {
+    const ip = intToIp(serviceCIDR.base + 1 + ((start - 1 + i) % (serviceCIDR.size - 2)));
+    if (!used.has(ip) && !ip.endsWith('.0') && ip !== '10.96.0.10') return ip;
+  }
+  throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+}
+
+export const services: ResourceDef = {
+  group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true,
+  shortNames: ['svc'], categories: ['all'], dnsLabelNames: true, statusSubresource: true, subresources: ['status'],
+  defaults(obj) {
+    const spec = (obj.spec ??= {});
+    spec.type ??= 'ClusterIP';
+    spec.sessionAffinity ??= 'None';
+    spec.internalTrafficPolicy ??= 'Cluster';
+    spec.ipFamilies ??= ['IPv4'];
+    spec.ipFamilyPolicy ??= 'SingleStack';
+    for (const p of (spec.ports ?? []) as Obj[]) {
+      p.protocol ??= 'TCP';
+      p.targetPort ??= p.port;
+    }
+  },
+  validate(obj, old) {
+    const causes = validateObjectMeta(obj.metadata, true);
+    const spec = obj.spec ?? {};
+    if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(spec.type)) {
+      causes.push({ reason: 'FieldValueNotSupported', field: 'spec.type', message: `Unsupported value: "${spec.type}": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"` });
+    }
+    const ports = spec.ports ?? [];
+    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None' && ports.length === 0) causes.push(fieldRequired('spec.ports'));
+    ports.forEach((p: Obj, i: number) => {
+      if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) causes.push(fieldInvalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+      if (ports.length > 1 && !p.name) causes.push(fieldRequired(`spec.ports[${i}].name`));
+    });
+    if (spec.clusterIP && spec.clusterIP !== 'None' && !old && !inRange(spec.clusterIP)) {
+      causes.push(fieldInvalid('spec.clusterIPs[0]', spec.clusterIP, 'provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/12'));
+    }
+    if (old && old.spec?.clusterIP && spec.clusterIP !== old.spec.clusterIP) causes.push(fieldInvalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set'));
+    return causes;
+  },
+  async beforeCreate(obj, ctx) {
+    const spec = obj.spec;
+    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') spec.clusterIP = await allocateClusterIP(ctx, spec.clusterIP);
+    if (spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
+    obj.status = { loadBalancer: {} };
+  },
+  beforeUpdate(obj, ctx) {
+    // clusterIP is kept when an update (kubectl apply) leaves it out.
+    if (!obj.spec.clusterIP && ctx.old?.spec?.clusterIP) {
+      obj.spec.clusterIP = ctx.old.spec.clusterIP;
+      obj.spec.clusterIPs = ctx.old.spec.clusterIPs;
+    }
+  },
+  table: {
+    columns: [col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), ageCol, col('Selector', 1)],
+    cells(s) {
+      const ports = (s.spec?.ports ?? []).map((p: Obj) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
+      const ext = (s.status?.loadBalancer?.ingress ?? []).map((i: Obj) => i.ip ?? i.hostname).join(',') || (s.spec?.type === 'LoadBalancer' ? '<pending>' : '<none>');
+      const sel = Object.entries(s.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
+      return [s.spec?.type, s.spec?.clusterIP ?? '<none>', ext, ports || '<none>', age(s.metadata?.creationTimestamp), sel];
+    },
+  },
+};

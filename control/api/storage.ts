@@ -1,0 +1,64 @@
+// Objects ↔ storage keys: /registry/<resource>/<namespace>/<name> holding the object as JSON.
+// resourceVersion is not stored; it is the key's modRevision, set on every read, so the
+// store's compare-and-swap is exactly the API's optimistic concurrency.
+import type { Backend, KeyValue, StoreEvent, Watcher } from '../store/index.js';
+import type { Obj } from './resource-def.js';
+
+interface Named { resource: string; namespaced: boolean }
+
+export type ObjEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; obj: Obj; prev?: Obj; revision: number };
+
+export class Store {
+  constructor(readonly backend: Backend) {}
+
+  key(def: Named, ns: string | undefined, name: string): string {
+    return def.namespaced ? `/registry/${def.resource}/${ns}/${name}` : `/registry/${def.resource}/${name}`;
+  }
+
+  prefix(def: Named, ns?: string): string {
+    return def.namespaced && ns ? `/registry/${def.resource}/${ns}/` : `/registry/${def.resource}/`;
+  }
+
+  decode(kv: KeyValue, revision = kv.modRevision): Obj {
+    const obj = JSON.parse(kv.value) as Obj;
+    obj.metadata = { ...obj.metadata, resourceVersion: String(revision) };
+    return obj;
+  }
+
+  private encode(obj: Obj): string {
+    const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+    return JSON.stringify({ ...obj, metadata: meta });
+  }
+
+  async get(def: Named, ns: string | undefined, name: string): Promise<Obj | undefined> {
+    const kv = await this.backend.get(this.key(def, ns, name));
+    return kv && this.decode(kv);
+  }
+
+  async list(def: Named, ns?: string): Promise<{ items: Obj[]; revision: number }> {
+    const res = await this.backend.list(this.prefix(def, ns));
+    return { items: res.kvs.map((kv) => this.decode(kv)), revision: res.revision };
+  }
+
+  async create(def: Named, obj: Obj): Promise<Obj> {
+    return this.decode(await this.backend.create(this.key(def, obj.metadata.namespace, obj.metadata.name), this.encode(obj)));
+  }
+
+  async update(def: Named, obj: Obj, expectedRevision: number): Promise<Obj> {
+    const kv = await this.backend.update(this.key(def, obj.metadata.namespace, obj.metadata.name), this.encode(obj), expectedRevision);
+    return this.decode(kv);
+  }
+
+  async delete(def: Named, ns: string | undefined, name: string, expectedRevision?: number): Promise<Obj> {
+    return this.decode(await this.backend.delete(this.key(def, ns, name), expectedRevision));
+  }
+
+  watch(def: Named, ns: string | undefined, fromRevision: number, onEvent: (ev: ObjEvent) => void): Watcher {
+    return this.backend.watch(this.prefix(def, ns), fromRevision, (ev: StoreEvent) => {
+      const revision = ev.kv.modRevision;
+      const prev = ev.prev && this.decode(ev.prev);
+      if (ev.type === 'DELETE') onEvent({ type: 'DELETED', obj: this.decode(ev.kv, revision), prev, revision });
+      else onEvent({ type: ev.kv.createRevision === revision ? 'ADDED' : 'MODIFIED', obj: this.decode(ev.kv), prev, revision });
+    });
+  }
+}

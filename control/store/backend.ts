@@ -1,0 +1,52 @@
+// The storage interface the API server writes through, shaped like etcd v3 / k3s' kine:
+// keys are /registry/<resource>/<namespace>/<name>, values JSON, and every write gets the
+// next store revision, which the API server exposes as metadata.resourceVersion.
+
+export interface KeyValue {
+  key: string;
+  value: string;
+  createRevision: number;
+  modRevision: number;
+}
+
+export interface StoreEvent {
+  type: 'PUT' | 'DELETE';
+  kv: KeyValue; // for DELETE: the last value, with modRevision = the delete's revision
+  prev?: KeyValue;
+}
+
+export interface ListResult { kvs: KeyValue[]; revision: number }
+
+export interface Watcher { cancel(): void }
+
+export interface Backend {
+  get(key: string): Promise<KeyValue | undefined>;
+  /** Fails with StoreError('KeyExists') if the key is present. */
+  create(key: string, value: string): Promise<KeyValue>;
+  /** Compare-and-swap on modRevision; StoreError('Conflict') if it moved, ('NotFound') if gone. */
+  update(key: string, value: string, expectedModRevision: number): Promise<KeyValue>;
+  /** Deletes if present (and, when given, only at that modRevision). Returns the deleted value. */
+  delete(key: string, expectedModRevision?: number): Promise<KeyValue>;
+  list(prefix: string): Promise<ListResult>;
+  count(prefix: string): Promise<number>;
+  /** Events for keys under prefix with revision > fromRevision, then live ones, in order. */
+  watch(prefix: string, fromRevision: number, onEvent: (ev: StoreEvent) => void): Watcher;
+  currentRevision(): Promise<number>;
+  /** Oldest revision still watchable; watches from before it get StoreError('Compacted'). */
+  compactedRevision(): number;
+  compact(revision: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'KeyExists' | 'Conflict' | 'NotFound' | 'Compacted';
+
+export class StoreError extends Error {
+  constructor(readonly code: StoreErrorCode, readonly key: string) {
+    super(`${code}: ${key}`);
+  }
+}
+
+/** The next key after every key starting with prefix, for range scans. */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
