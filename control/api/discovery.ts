@@ -1,0 +1,57 @@
+// Discovery: /api, /apis, /api/v1 and /apis/<group>/<version> resource lists with verbs,
+// short names and categories, and /version. kubectl learns every resource from these.
+import type { ResourceDef } from './resource-def.js';
+import { groupVersions } from './resources/index.js';
+
+const verbsFor = (d: ResourceDef): string[] =>
+  ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+const subresourceEntries = (d: ResourceDef) => (d.subresources ?? []).map((s) => {
+  const base = { name: `${d.resource}/${s}`, singularName: '', namespaced: d.namespaced };
+  switch (s) {
+    case 'status': return { ...base, kind: d.kind, verbs: ['get', 'patch', 'update'] };
+    case 'scale': return { ...base, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+    case 'binding': return { ...base, kind: 'Binding', verbs: ['create'] };
+    case 'log': return { ...base, kind: 'Pod', verbs: ['get'] };
+    case 'exec': return { ...base, kind: 'PodExecOptions', verbs: ['create', 'get'] };
+  }
+});
+
+export function apiResourceList(group: string, version: string): object | undefined {
+  const gv = groupVersions().find((g) => g.group === group && g.version === version);
+  if (!gv) return undefined;
+  return {
+    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version,
+    resources: gv.resources.flatMap((d) => [{
+      name: d.resource, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: verbsFor(d),
+      ...(d.shortNames ? { shortNames: d.shortNames } : {}), ...(d.categories ? { categories: d.categories } : {}),
+    }, ...subresourceEntries(d)]),
+  };
+}
+
+export const coreVersions = (serverAddress: string) => ({
+  kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+});
+
+export function apiGroupList(): object {
+  const groups = new Map<string, string[]>();
+  for (const gv of groupVersions()) if (gv.group) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
+  return {
+    kind: 'APIGroupList', apiVersion: 'v1',
+    groups: [...groups].map(([name, versions]) => ({
+      name,
+      versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
+      preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+    })),
+  };
+}
+
+export function apiGroup(name: string): object | undefined {
+  const g = (apiGroupList() as { groups: Array<{ name: string }> }).groups.find((x) => x.name === name);
+  return g && { kind: 'APIGroup', apiVersion: 'v1', ...g };
+}
+
+export const versionInfo = {
+  major: '1', minor: '32', gitVersion: 'v1.32.0-tskube', gitCommit: 'tskube', gitTreeState: 'clean',
+  buildDate: '2026-11-22T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tsc', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};

@@ -1,0 +1,136 @@
+// The API server's HTTP face on fastify: parses /api and /apis paths into a resource target,
+// picks the verb, and answers JSON or Table; every error leaves as a metav1.Status. Only this
+// process touches storage; everything else is a client of these routes.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import client from 'prom-client';
+import type { Store } from './storage.js';
+import { Rest, type Target } from './rest.js';
+import { Admission } from './admission.js';
+import { findResource } from './resources/index.js';
+import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
+import { StatusError, badRequest, internal, notFound } from './status.js';
+import { toTable, wantsTable } from './table.js';
+import { serveWatch } from './watch.js';
+import { logger } from '../client/log.js';
+
+const log = logger('apiserver');
+const requests = new client.Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and code', labelNames: ['verb', 'resource', 'code'] });
+const latency = new client.Histogram({ name: 'apiserver_request_duration_seconds', help: 'API request latency', labelNames: ['verb', 'resource'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
+
+type Query = Record<string, string | undefined>;
+
+/** /api/v1/namespaces/default/pods/web/status → { def: pods, namespace, name, sub }. */
+export function parseTarget(url: string): Target | undefined {
+  const segs = url.split('?')[0].split('/').filter(Boolean).map(decodeURIComponent);
+  let group = '', version: string, rest: string[];
+  if (segs[0] === 'api') [version, rest] = [segs[1], segs.slice(2)];
+  else if (segs[0] === 'apis') [group, version, rest] = [segs[1], segs[2], segs.slice(3)];
+  else return undefined;
+  if (!version || rest.length === 0) return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && rest[2] !== 'status' && rest[2] !== 'finalize') {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const def = findResource(group, version, rest[0]);
+  if (!def || rest.length > 3) return undefined;
+  if (!def.namespaced && namespace) return undefined;
+  const [_, name, sub] = rest;
+  if (sub && !(def.subresources ?? []).includes(sub as never) && sub !== 'finalize') return undefined;
+  return { def, namespace, name, sub };
+}
+
+export function buildApiServer(store: Store, opts: { advertiseAddress: string }): { app: FastifyInstance; rest: Rest } {
+  const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024 });
+  const rest = new Rest(store, new Admission(store));
+
+  // Every body is read as text, then parsed here, so a bad body becomes a Status, not a 500.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  const sendStatus = (reply: FastifyReply, err: unknown) => {
+    const se = err instanceof StatusError ? err : internal((err as Error)?.message ?? String(err));
+    if (!(err instanceof StatusError)) log.error({ err }, 'unexpected error');
+    return reply.code(se.code).type('application/json').send(se.toStatus());
+  };
+  app.setErrorHandler((err, _req, reply) => sendStatus(reply, err));
+  app.setNotFoundHandler((req, reply) => sendStatus(reply, new StatusError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.url.split('?')[0]})`)));
+
+  app.get('/version', async () => versionInfo);
+  app.get('/healthz', async (_r, reply) => reply.type('text/plain').send('ok'));
+  app.get('/livez', async (_r, reply) => reply.type('text/plain').send('ok'));
+  app.get('/readyz', async (_r, reply) => reply.type('text/plain').send('ok'));
+  app.get('/metrics', async (_r, reply) => reply.type(client.register.contentType).send(await client.register.metrics()));
+  app.get('/api', async () => coreVersions(opts.advertiseAddress));
+  app.get('/apis', async () => apiGroupList());
+  app.get('/api/:version', async (req) => apiResourceList('', (req.params as { version: string }).version) ?? Promise.reject(notFound('', '', '')));
+  app.get('/apis/:group', async (req) => apiGroup((req.params as { group: string }).group) ?? Promise.reject(notFound('', '', '')));
+  app.get('/apis/:group/:version', async (req) => {
+    const p = req.params as { group: string; version: string };
+    return apiResourceList(p.group, p.version) ?? Promise.reject(notFound('', '', ''));
+  });
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply) => {
+    const started = process.hrtime.bigint();
+    const t = parseTarget(req.url);
+    if (!t) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.url.split('?')[0]})`);
+    const q = req.query as Query;
+    const verb = req.method === 'GET' ? (q.watch === 'true' || q.watch === '1' ? 'watch' : t.name ? 'get' : 'list') : req.method.toLowerCase();
+    reply.raw.on('finish', () => {
+      requests.inc({ verb, resource: t.def.resource, code: reply.statusCode });
+      if (verb !== 'watch') latency.observe({ verb, resource: t.def.resource }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    const body = () => parseBody(req.body);
+    const asTable = wantsTable(req.headers.accept);
+    switch (req.method) {
+      case 'GET': {
+        if (verb === 'watch') {
+          reply.hijack();
+          try { await serveWatch(store, t, q, asTable, reply.raw); } catch (err) {
+            if (!reply.raw.headersSent) { const se = err instanceof StatusError ? err : internal(String(err)); reply.raw.writeHead(se.code, { 'content-type': 'application/json' }).end(JSON.stringify(se.toStatus())); }
+            else reply.raw.end();
+          }
+          return;
+        }
+        if (t.name) {
+          const obj = await rest.get(t);
+          return asTable && !t.sub ? toTable(t.def, [obj], obj.metadata.resourceVersion) : obj;
+        }
+        const list = await rest.list(t, q);
+        return asTable ? toTable(t.def, list.items, list.metadata.resourceVersion) : list;
+      }
+      case 'POST':
+        if (t.sub === 'binding') return reply.code(201).send(await rest.bind(t, body()));
+        if (t.name) return rest.notAllowed('POST', t);
+        return reply.code(201).send(await rest.create(t, body()));
+      case 'PUT':
+        if (!t.name) return rest.notAllowed('PUT', t);
+        return rest.update(t, body());
+      case 'PATCH':
+        if (!t.name) return rest.notAllowed('PATCH', t);
+        return rest.patch(t, String(req.headers['content-type'] ?? ''), body());
+      case 'DELETE': {
+        if (!t.name) return rest.notAllowed('DELETE', t);
+        const opts = { ...(req.body ? body() as object : {}) } as Record<string, unknown>;
+        if (q.gracePeriodSeconds !== undefined) opts.gracePeriodSeconds = Number(q.gracePeriodSeconds);
+        if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
+        const obj = await rest.delete(t, opts);
+        return reply.code(200).send(obj);
+      }
+      default:
+        return rest.notAllowed(req.method, t);
+    }
+  };
+  for (const prefix of ['/api/*', '/apis/*']) app.all(prefix, handle);
+  return { app, rest };
+}
+
+function parseBody(raw: unknown): unknown {
+  if (raw === undefined || raw === null || raw === '') throw badRequest('the request body is empty');
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw badRequest(`the body of the request was not valid JSON: ${(err as Error).message}`);
+  }
+}
