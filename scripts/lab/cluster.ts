@@ -1,0 +1,90 @@
+// The cluster on top of the lab's nodes: `tskube server` in the master's netns, `tskube agent`
+// in every node's holder namespaces (master tainted control-plane, as kubeadm does), then the
+// admin kubeconfig. Tolerates an unbuilt control plane with a clear warning.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { logger } from '../../control/client/log.js';
+import { agentJs, API_URL, checkout, kubeconfigFile, labDir, serverJs, tskubeJs, type LabNode } from './config.js';
+import { readPid, startDaemon } from './procs.js';
+import { httpGet, waitFor } from './wait.js';
+
+const log = logger('lab');
+const node = process.execPath;
+
+export async function startCluster(nodes: LabNode[]): Promise<void> {
+  writeKubeconfig();
+  if (!existsSync(serverJs)) {
+    warn(`${path.relative(checkout, serverJs)} is not built: the lab is up WITHOUT control plane and agents`);
+    printKubeconfig();
+    return;
+  }
+  const t = performance.now();
+  const master = nodes[0]!;
+  startDaemon('server', 'nsenter', [`--net=/run/netns/${master.ns}`, `--wd=${checkout}`, node, tskubeJs, 'server',
+    '--listen', '0.0.0.0:6443', '--data-dir', path.join(labDir, 'master/server')]);
+  await waitFor(`API server at ${API_URL}/version (log .lab/logs/server.log)`, () => httpGet(`${API_URL}/version`), 30_000, 100);
+  console.log(`  ${'api server'.padEnd(12)} ${Math.round(performance.now() - t)} ms`);
+
+  if (!existsSync(agentJs)) {
+    warn(`${path.relative(checkout, agentJs)} is not built: no agents started`);
+  } else {
+    const t2 = performance.now();
+    for (const n of nodes) startAgent(n);
+    const want = nodes.map((n) => n.name);
+    await waitFor(`nodes ${want.join(', ')} to register (logs .lab/logs/agent-*.log)`, async () => {
+      const body = await httpGet(`${API_URL}/api/v1/nodes`);
+      if (!body) return undefined;
+      const have = new Set((JSON.parse(body) as { items?: { metadata?: { name?: string } }[] }).items?.map((i) => i.metadata?.name));
+      return want.every((w) => have.has(w)) || undefined;
+    }, 60_000, 200);
+    console.log(`  ${'agents'.padEnd(12)} ${Math.round(performance.now() - t2)} ms (${want.length} nodes registered)`);
+  }
+  printKubeconfig();
+}
+
+function startAgent(n: LabNode): void {
+  const holder = readPid(`holder-${n.name}`);
+  const args = ['-t', String(holder), '-m', '-n', `--wd=${checkout}`, node, tskubeJs, 'agent',
+    '--node-name', n.name,
+    '--node-ip', n.ip,
+    '--server', API_URL,
+    '--container-runtime-endpoint', `unix://${n.socket}`,
+    '--root-dir', n.kubeletDir,
+    '--cni-conf-dir', n.cniConfDir,
+    '--cgroup-root', n.cgroupRoot];
+  if (n.name === 'master') {
+    args.push('--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule',
+      '--node-labels', 'node-role.kubernetes.io/control-plane=');
+  }
+  startDaemon(`agent-${n.name}`, 'nsenter', args);
+}
+
+function warn(msg: string): void {
+  log.debug({ warning: msg }, 'lab warning');
+  console.error(`tskube lab: WARNING: ${msg}`);
+}
+
+function writeKubeconfig(): void {
+  writeFileSync(kubeconfigFile, `apiVersion: v1
+kind: Config
+clusters:
+- name: tskube-lab
+  cluster:
+    server: ${API_URL}
+users:
+- name: admin
+  user: {}
+contexts:
+- name: admin@tskube-lab
+  context:
+    cluster: tskube-lab
+    user: admin
+current-context: admin@tskube-lab
+`);
+}
+
+function printKubeconfig(): void {
+  const rel = path.relative(process.cwd(), kubeconfigFile) || kubeconfigFile;
+  console.log(`\n# ${kubeconfigFile}\n${readFileSync(kubeconfigFile, 'utf8')}`);
+  console.log(`try: kubectl --kubeconfig ${rel} get nodes`);
+}

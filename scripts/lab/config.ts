@@ -1,0 +1,69 @@
+// The lab's fixed layout: node names and addresses on 192.168.56.0/24 (as the Vagrantfile),
+// and where each node's files live in the checkout (.lab/, git-ignored).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout root (this file runs from <checkout>/dist/scripts/lab/). */
+export const checkout = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const labDir = path.join(checkout, '.lab');
+export const logsDir = path.join(labDir, 'logs');
+export const pidsDir = path.join(labDir, 'pids');
+export const stateFile = path.join(labDir, 'state.json');
+export const kubeconfigFile = path.join(labDir, 'kubeconfig');
+export const scriptsDir = path.join(checkout, 'scripts');
+export const tskubeJs = path.join(checkout, 'dist/bin/tskube.js');
+export const serverJs = path.join(checkout, 'dist/control/server.js');
+export const agentJs = path.join(checkout, 'dist/agent/agent.js');
+
+export const LAB_NS = 'tskube-lab';
+export const HOST_IF = 'tskube0';
+export const HOST_IP = '192.168.56.1';
+export const MASTER_IP = '192.168.56.10';
+export const REGISTRY = `${MASTER_IP}:5000`;
+export const API_URL = `http://${MASTER_IP}:6443`;
+export const SERVICE_CIDR = '10.96.0.0/12';
+
+export interface LabNode {
+  name: string;
+  ip: string;
+  index: number;
+  ns: string; // network namespace name
+  dir: string; // .lab/nodes/<name>
+  socket: string; // containerd's gRPC socket (CRI endpoint), visible from the host too
+  config: string; // containerd config.toml
+  cniConfDir: string; // containerd reads the conflist here; the agent writes it
+  certsD: string; // containerd registry hosts (config_path)
+  kubeletDir: string; // agent --root-dir
+  cgroupRoot: string; // agent --cgroup-root (cgroupfs, v1 hierarchies)
+}
+
+export function labNode(name: string, index: number): LabNode {
+  const dir = path.join(labDir, 'nodes', name);
+  return {
+    name,
+    ip: `192.168.56.${10 + index}`,
+    index,
+    ns: `tskube-${name}`,
+    dir,
+    socket: path.join(dir, 'containerd.sock'),
+    config: path.join(dir, 'containerd.toml'),
+    cniConfDir: path.join(dir, 'cni/net.d'),
+    certsD: path.join(dir, 'certs.d'),
+    kubeletDir: path.join(dir, 'kubelet'),
+    cgroupRoot: `/tskube/${name}`,
+  };
+}
+
+/** master (index 0, .10) then worker-1 … worker-N (.11 …). */
+export function labNodes(workers: number): LabNode[] {
+  const names = ['master', ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`)];
+  return names.map((n, i) => labNode(n, i));
+}
+
+/** What `lab up` records so `down`, `exec` and `status` find the lab again. */
+export interface LabState {
+  workers: number;
+  nodes: string[];
+  createdDirs: string[]; // host mount points the lab had to create (removed by down if empty)
+  startedAt: string;
+}
