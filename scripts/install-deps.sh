@@ -12,7 +12,7 @@ fi
 PACKAGES=(
   docker.io containerd runc containernetworking-plugins iptables conntrack
   etcd-server etcd-client docker-registry skopeo busybox-static nginx iproute2
-  gcc libc6-dev curl
+  gcc libc6-dev curl iputils-ping
 )
 # vagrant only where it is wanted (CI validates the Vagrantfile); TSKUBE_WITH_VAGRANT=0 skips it.
 if [ "${TSKUBE_WITH_VAGRANT:-1}" = 1 ] && [ ! -e /vagrant ]; then PACKAGES+=(vagrant); fi
@@ -28,11 +28,16 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 echo "tskube: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq </dev/null
-# Debian's docker.io/containerd/docker-registry would start services on install; in a lab
-# box without systemd that is a no-op, on a VM the provisioning scripts reconfigure them.
-apt-get install -y -qq --no-install-recommends \
-  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-  "${missing[@]}" </dev/null >/dev/null
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 NEEDRESTART_MODE=a
+log=$(mktemp /tmp/tskube-apt.XXXXXX)
+# Debian's docker.io/containerd/docker-registry start their services on install where systemd
+# runs; the lab does not use those, the Vagrant provisioning reconfigures them.
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"; } \
+      </dev/null >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "tskube: apt-get failed (log above, kept in $log)" >&2
+  exit 1
+fi
+rm -f "$log"
 echo "tskube: dependencies installed"

@@ -17,6 +17,7 @@ const binaries: Record<string, string> = {
   skopeo: 'skopeo',
   gcc: 'gcc',
   curl: 'curl',
+  ping: 'iputils-ping',
   nginx: 'nginx',
   busybox: 'busybox-static',
 };
