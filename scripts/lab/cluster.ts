@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { logger } from '../../control/client/log.js';
 import { agentJs, API_URL, checkout, kubeconfigFile, labDir, serverJs, tskubeJs, type LabNode } from './config.js';
-import { readPid, startDaemon } from './procs.js';
+import { assertRunning, readPid, startDaemon } from './procs.js';
 import { httpGet, waitFor } from './wait.js';
 
 const log = logger('lab');
@@ -22,7 +22,7 @@ export async function startCluster(nodes: LabNode[]): Promise<void> {
   const master = nodes[0]!;
   startDaemon('server', 'nsenter', [`--net=/run/netns/${master.ns}`, `--wd=${checkout}`, node, tskubeJs, 'server',
     '--listen', '0.0.0.0:6443', '--data-dir', path.join(labDir, 'master/server')]);
-  await waitFor(`API server at ${API_URL}/version (log .lab/logs/server.log)`, () => httpGet(`${API_URL}/version`), 30_000, 100);
+  await waitFor(`API server at ${API_URL}/version (log .lab/logs/server.log)`, () => { assertRunning('server'); return httpGet(`${API_URL}/version`); }, 30_000, 100);
   console.log(`  ${'api server'.padEnd(12)} ${Math.round(performance.now() - t)} ms`);
 
   if (!existsSync(agentJs)) {
@@ -32,6 +32,7 @@ export async function startCluster(nodes: LabNode[]): Promise<void> {
     for (const n of nodes) startAgent(n);
     const want = nodes.map((n) => n.name);
     await waitFor(`nodes ${want.join(', ')} to register (logs .lab/logs/agent-*.log)`, async () => {
+      for (const n of nodes) assertRunning(`agent-${n.name}`);
       const body = await httpGet(`${API_URL}/api/v1/nodes`);
       if (!body) return undefined;
       const have = new Set((JSON.parse(body) as { items?: { metadata?: { name?: string } }[] }).items?.map((i) => i.metadata?.name));

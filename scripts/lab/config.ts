@@ -10,6 +10,7 @@ export const logsDir = path.join(labDir, 'logs');
 export const pidsDir = path.join(labDir, 'pids');
 export const stateFile = path.join(labDir, 'state.json');
 export const kubeconfigFile = path.join(labDir, 'kubeconfig');
+export const lockFile = path.join(labDir, 'lock');
 export const scriptsDir = path.join(checkout, 'scripts');
 export const tskubeJs = path.join(checkout, 'dist/bin/tskube.js');
 export const serverJs = path.join(checkout, 'dist/control/server.js');
@@ -66,4 +67,5 @@ export interface LabState {
   nodes: string[];
   createdDirs: string[]; // host mount points the lab had to create (removed by down if empty)
   startedAt: string;
+  complete?: boolean; // set when up finished; an incomplete lab is torn down by the next up
 }

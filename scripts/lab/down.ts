@@ -7,16 +7,29 @@ import path from 'node:path';
 import { logger } from '../../control/client/log.js';
 import { HOST_IF, labDir, labNode } from './config.js';
 import { alive, allPidFiles, cgroupsOf, scanProcs, tryRun, withDescendants, type ProcInfo } from './procs.js';
-import { labNamespaces, readState, removeState } from './state.js';
+import { labNamespaces, lock, readState, removeState } from './state.js';
 import { sleep } from './wait.js';
 
 const log = logger('lab');
 
-export async function down(opts: { quiet?: boolean } = {}): Promise<number> {
+export async function down(opts: { quiet?: boolean; locked?: boolean } = {}): Promise<number> {
   if (process.getuid?.() !== 0) {
     console.error('tskube: run as root (sudo npm run lab -- down)');
     return 1;
   }
+  const release = opts.locked ? () => {} : lock();
+  if (typeof release === 'number') {
+    console.error(`tskube lab: another lab up/down is running (pid ${release})`);
+    return 1;
+  }
+  try {
+    return await downLocked(opts);
+  } finally {
+    release();
+  }
+}
+
+async function downLocked(opts: { quiet?: boolean }): Promise<number> {
   const t = performance.now();
   const state = readState();
   const namespaces = labNamespaces();

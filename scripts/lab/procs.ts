@@ -5,6 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { logsDir, pidsDir } from './config.js';
+import { GiveUp } from './wait.js';
 
 const STD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Daemons get a PATH that includes sbin (runc, iptables live there). */
@@ -94,6 +95,18 @@ export function startDaemon(name: string, cmd: string, args: string[], env: Reco
   if (!child.pid) throw new Error(`could not start ${name} (${cmd})`);
   writeFileSync(pidFile(name), `${child.pid} ${startTime(child.pid) ?? ''}`.trim() + '\n');
   return child.pid;
+}
+
+/** Throws (GiveUp) with the tail of its log if the named daemon is no longer running. */
+export function assertRunning(name: string): void {
+  if (alive(readPid(name))) return;
+  let tail = '';
+  try {
+    tail = readFileSync(path.join(logsDir, `${name}.log`), 'utf8').trim().split('\n').slice(-5).join('\n  ');
+  } catch {
+    /* no log */
+  }
+  throw new GiveUp(`${name} exited (.lab/logs/${name}.log):\n  ${tail}`);
 }
 
 export function removePidFile(name: string): void {

@@ -1,8 +1,8 @@
 // The lab's record of itself (.lab/state.json) and the checks built on it: is a lab up and
 // healthy, and are there leftovers of a failed one (namespaces, the host veth, pid files).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { HOST_IF, LAB_NS, labDir, stateFile, type LabState } from './config.js';
-import { alive, allPidFiles, tryRun, run } from './procs.js';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { HOST_IF, LAB_NS, labDir, lockFile, stateFile, type LabState } from './config.js';
+import { alive, allPidFiles, run, startTime, tryRun } from './procs.js';
 
 export function readState(): LabState | undefined {
   try {
@@ -42,4 +42,22 @@ export function leftovers(): boolean {
     tryRun('ip', ['link', 'show', HOST_IF]) ||
     allPidFiles().size > 0
   );
+}
+
+/** One `lab up`/`down` at a time: returns a release function, or the pid holding the lock. */
+export function lock(): (() => void) | number {
+  mkdirSync(labDir, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      writeFileSync(fd, `${process.pid} ${startTime(process.pid) ?? ''}\n`);
+      closeSync(fd);
+      return () => rmSync(lockFile, { force: true });
+    } catch {
+      const [pid, start] = readFileSync(lockFile, 'utf8').trim().split(' ');
+      if (alive(Number(pid)) && (!start || startTime(Number(pid)) === start)) return Number(pid);
+      rmSync(lockFile, { force: true }); // stale: its owner is gone
+    }
+  }
+  return 0;
 }

@@ -10,8 +10,8 @@ import { startCluster } from './cluster.js';
 import { checkout, labDir, labNodes, logsDir, REGISTRY, scriptsDir, type LabNode } from './config.js';
 import { down } from './down.js';
 import { preflight } from './preflight.js';
-import { daemonEnv, readPid, run, startDaemon } from './procs.js';
-import { deadDaemons, leftovers, readState, writeState } from './state.js';
+import { assertRunning, daemonEnv, readPid, run, startDaemon } from './procs.js';
+import { deadDaemons, leftovers, lock, readState, writeState } from './state.js';
 import { httpGet, waitFor } from './wait.js';
 
 const log = logger('lab');
@@ -26,15 +26,29 @@ export async function up(workers: number): Promise<number> {
     console.error(problem);
     return 1;
   }
+  const release = lock();
+  if (typeof release === 'number') {
+    console.error(`tskube lab: another lab up/down is running (pid ${release})`);
+    return 1;
+  }
+  try {
+    return await upLocked(workers);
+  } finally {
+    release();
+  }
+}
+
+async function upLocked(workers: number): Promise<number> {
   const existing = readState();
-  if (existing && deadDaemons().length === 0) {
-    console.log(`tskube lab: already up (${existing.nodes.join(', ')}); nothing to do`);
+  if (existing?.complete && deadDaemons().length === 0) {
+    const note = existing.workers === workers ? '' : ` with ${existing.workers} workers (lab down first to change that)`;
+    console.log(`tskube lab: already up${note} (${existing.nodes.join(', ')}); nothing to do`);
     console.log(`kubeconfig: ${path.join(labDir, 'kubeconfig')}`);
     return 0;
   }
   if (leftovers()) {
     console.log('tskube lab: cleaning up what a previous lab left behind');
-    await down({ quiet: true });
+    await down({ quiet: true, locked: true });
   }
 
   const started = performance.now();
@@ -42,7 +56,8 @@ export async function up(workers: number): Promise<number> {
   mkdirSync(logsDir, { recursive: true });
   const createdDirs = HOST_MOUNT_POINTS.filter((d) => !existsSync(d));
   for (const d of createdDirs) mkdirSync(d, { recursive: true });
-  writeState({ workers, nodes: nodes.map((n) => n.name), createdDirs, startedAt: new Date().toISOString() });
+  const state = { workers, nodes: nodes.map((n) => n.name), createdDirs, startedAt: new Date().toISOString() };
+  writeState(state);
 
   try {
     await step('images', () => run('bash', [path.join(scriptsDir, 'images/build.sh')]));
@@ -54,6 +69,7 @@ export async function up(workers: number): Promise<number> {
     await step('containerd', () => Promise.all(nodes.map(startContainerd)));
     await push;
     await startCluster(nodes);
+    writeState({ ...state, complete: true });
   } catch (err) {
     console.error(`tskube lab: up failed: ${err instanceof Error ? err.message : String(err)}`);
     console.error(`tskube lab: logs are in ${logsDir}; clean up with: tskube lab down`);
@@ -99,7 +115,7 @@ async function startHolder(n: LabNode): Promise<void> {
   const pid = startDaemon(`holder-${n.name}`, 'ip', ['netns', 'exec', n.ns, 'bash', path.join(scriptsDir, 'node/holder.sh'), n.dir], {
     TSKUBE_CGROUP_MOUNTS: cgroupMounts(),
   });
-  await waitFor(`holder of ${n.name} (pid ${pid}, log .lab/logs/holder-${n.name}.log)`, () => existsSync(ready) || undefined, 10_000, 10);
+  await waitFor(`holder of ${n.name} (pid ${pid}, log .lab/logs/holder-${n.name}.log)`, () => { assertRunning(`holder-${n.name}`); return existsSync(ready) || undefined; }, 10_000, 10);
   // The agent's cgroup parent exists before it starts (cgroupfs driver, v1 hierarchies).
   for (const h of cgroupMounts().split(';')) {
     const [name, fstype] = h.split(':');
@@ -113,7 +129,7 @@ async function startRegistry(master: LabNode): Promise<void> {
     REGISTRY_HTTP_ADDR: REGISTRY,
     REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: REGISTRY_STORAGE,
   });
-  await waitFor(`registry at http://${REGISTRY}/v2/`, () => httpGet(`http://${REGISTRY}/v2/`, 500), 10_000);
+  await waitFor(`registry at http://${REGISTRY}/v2/`, () => { assertRunning('registry'); return httpGet(`http://${REGISTRY}/v2/`, 500); }, 10_000);
 }
 
 async function startContainerd(n: LabNode): Promise<void> {
@@ -131,7 +147,7 @@ async function startContainerd(n: LabNode): Promise<void> {
   ]);
   const holder = readPid(`holder-${n.name}`);
   startDaemon(`containerd-${n.name}`, 'nsenter', ['-t', String(holder), '-m', '-n', `--wd=${checkout}`, 'containerd', '--config', n.config]);
-  await waitFor(`containerd socket of ${n.name}`, () => existsSync(n.socket) || undefined, 15_000, 10);
+  await waitFor(`containerd socket of ${n.name}`, () => { assertRunning(`containerd-${n.name}`); return existsSync(n.socket) || undefined; }, 15_000, 10);
   await waitFor(`containerd of ${n.name} to answer`, async () => {
     await execFileP('ctr', ['-a', n.socket, 'version'], { env: daemonEnv() });
     return true;
