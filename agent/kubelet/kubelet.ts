@@ -1,0 +1,86 @@
+// The kubelet, wired: CRI connection, node registration + status + lease, the pod informer
+// (pods bound to this node) feeding the pod workers' queue, the PLEG, and the HTTP server.
+// Each piece lives in the folder named after its concept; this file only connects them.
+import type { Server } from 'node:http';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { ApiClient } from '../../control/client/api-client.js';
+import { Informer, keyOf } from '../../control/client/informer.js';
+import { logger } from '../../control/client/log.js';
+import { R } from '../../control/client/resources.js';
+import { connectCri } from '../cri/client.js';
+import type { CriRuntime } from '../cri/runtime.js';
+import type { KubeletConfig } from './config.js';
+import { EventRecorder } from './events/recorder.js';
+import { RuntimeManager } from './kuberuntime/runtime-manager.js';
+import { kubeletMetrics } from './metrics.js';
+import { NodeLease } from './nodelease/lease.js';
+import { NodeStatusLoop } from './nodestatus/node-status-loop.js';
+import { Pleg } from './pleg/pleg.js';
+import { PodWorkers } from './podworkers/pod-workers.js';
+import { startKubeletServer } from './server/server.js';
+import { StatusManager } from './status/status-manager.js';
+
+export interface Kubelet {
+  cri: CriRuntime;
+  workers: PodWorkers;
+  stop(): Promise<void>;
+}
+
+export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ server: cfg.server, userAgent: `kubelet/${cfg.nodeName}` })): Promise<Kubelet> {
+  const log = logger('kubelet', { node: cfg.nodeName });
+  const metrics = kubeletMetrics();
+  const cri = await connectCri(cfg.runtimeEndpoint, { waitMs: 60_000 });
+  const v = await cri.version();
+  log.info({ runtime: v.runtime_name, version: v.runtime_version, endpoint: cfg.runtimeEndpoint }, 'connected to container runtime');
+
+  const nodeStatus = new NodeStatusLoop(client, cri, cfg, `${v.runtime_name}://${v.runtime_version}`, log);
+  await registerUntilOk(nodeStatus, log);
+  nodeStatus.start();
+  const lease = new NodeLease(client, cfg.nodeName, () => nodeStatus.nodeUid, log);
+  lease.start();
+
+  const events = new EventRecorder(client, cfg.nodeName, log);
+  const pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}`, resyncSeconds: 60 });
+  const workers = new PodWorkers({
+    cfg, client, cri, runtimeName: v.runtime_name, pods, runtime: new RuntimeManager(cri, cfg, events),
+    status: new StatusManager(client), events, metrics, log,
+  });
+  pods.onChange((p) => workers.enqueue(keyOf(p)));
+  await pods.start();
+  const done = workers.run(8);
+  const pleg = new Pleg({
+    cri, metrics, log, enqueue: (k) => workers.enqueue(k),
+    knownUid: (uid) => pods.list().some((p) => p.metadata?.uid === uid),
+  });
+  pleg.start();
+
+  let server: Server | undefined;
+  if (cfg.port) {
+    server = await startKubeletServer(cfg.port, '0.0.0.0', { metrics, log, pods: () => pods.list(), healthy: () => true })
+      .catch((err: Error) => { log.error({ err: err.message, port: cfg.port }, 'kubelet server failed to listen'); return undefined; });
+  }
+  log.info({ pods: pods.list().length }, 'kubelet started');
+
+  return {
+    cri, workers,
+    async stop() {
+      pleg.stop();
+      pods.stop();
+      workers.stop();
+      lease.stop();
+      nodeStatus.stop();
+      server?.close();
+      await done;
+      cri.close();
+    },
+  };
+}
+
+async function registerUntilOk(n: NodeStatusLoop, log: ReturnType<typeof logger>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try { return await n.register(); } catch (err) {
+      if (i % 10 === 0) log.warn({ err: (err as Error).message }, 'node registration failed; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** i, 5000)));
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// Registers this node with the API server and keeps its status fresh: a status patch every
+// 10 s (every 2 s while not Ready, so Ready shows up as soon as the runtime and CNI are), with
+// Ready taken from the runtime's own RuntimeReady and NetworkReady conditions.
+import type { Node, NodeStatus } from 'kubernetes-types/core/v1.js';
+import { isConflict, type ApiClient } from '../../../control/client/api-client.js';
+import type { Logger } from '../../../control/client/log.js';
+import { R } from '../../../control/client/resources.js';
+import type { CriRuntime } from '../../cri/runtime.js';
+import type { KubeletConfig } from '../config.js';
+import { machineInfo, type MachineInfo } from './machine.js';
+import { nodeLabels, nodeStatus, registrationNode, type RuntimeHealth } from './node-status.js';
+
+export class NodeStatusLoop {
+  private readonly machine: MachineInfo = machineInfo();
+  private last?: NodeStatus;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  nodeUid = '';
+
+  constructor(private readonly client: ApiClient, private readonly cri: CriRuntime, private readonly cfg: KubeletConfig,
+    private readonly runtimeVersion: string, private readonly log: Logger) {}
+
+  /** Creates the Node (or adopts an existing one, refreshing our labels), then posts status. */
+  async register(): Promise<void> {
+    let node: Node;
+    try {
+      node = await this.client.create(R.nodes, registrationNode(this.cfg, this.machine));
+      this.log.info({ node: this.cfg.nodeName }, 'node registered');
+    } catch (err) {
+      if (!isConflict(err) && (err as { reason?: string }).reason !== 'AlreadyExists') throw err;
+      node = await this.client.patch<Node>(R.nodes, this.cfg.nodeName, undefined, { metadata: { labels: nodeLabels(this.cfg, this.machine) } }, 'merge');
+      this.log.info({ node: this.cfg.nodeName }, 'node already registered; adopted');
+    }
+    this.nodeUid = node.metadata?.uid ?? '';
+    this.last = node.status;
+    await this.update();
+  }
+
+  start(): void {
+    const tick = async () => {
+      if (this.stopped) return;
+      try { await this.update(); } catch (err) { this.log.warn({ err: (err as Error).message }, 'node status update failed'); }
+      const ready = this.last?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      if (!this.stopped) this.timer = setTimeout(tick, ready ? 10_000 : 2_000);
+    };
+    this.timer = setTimeout(tick, 2_000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  async health(): Promise<RuntimeHealth> {
+    try {
+      const st = await this.cri.status();
+      const c = (t: string) => st.status?.conditions.find((x) => x.type === t);
+      const rr = c('RuntimeReady'), nr = c('NetworkReady');
+      const bad = [rr, nr].filter((x) => x && !x.status).map((x) => `${x!.type}=false reason:${x!.reason} message:${x!.message}`);
+      return { runtimeVersion: this.runtimeVersion, runtimeReady: !!rr?.status, networkReady: !!nr?.status, message: bad.join('; ') || 'runtime not ready' };
+    } catch (err) {
+      return { runtimeVersion: this.runtimeVersion, runtimeReady: false, networkReady: false, message: `container runtime is down: ${(err as Error).message}` };
+    }
+  }
+
+  async update(): Promise<void> {
+    const status = nodeStatus(this.cfg, this.machine, await this.health(), this.last);
+    const wasReady = this.last?.conditions?.find((c) => c.type === 'Ready')?.status;
+    await this.client.patch(R.nodes, this.cfg.nodeName, undefined, { status }, 'merge', 'status');
+    const isReady = status.conditions!.find((c) => c.type === 'Ready')!.status;
+    if (isReady !== wasReady) this.log.info({ ready: isReady, message: status.conditions!.find((c) => c.type === 'Ready')!.message }, 'node readiness changed');
+    this.last = status;
+  }
+}
