@@ -104,10 +104,13 @@ function labProcesses(procs: Map<number, ProcInfo>, namespaces: string[], pidfil
       /* already gone */
     }
   }
+  // Daemons' namespaces count too (their netns file may already be gone); never our own.
+  const self = procs.get(process.pid);
   const mnts = new Set<string>();
   for (const [name, pid] of pidfiles) {
-    const mnt = procs.get(pid)?.mnt;
-    if (name.startsWith('holder-') && mnt) mnts.add(mnt);
+    const p = procs.get(pid);
+    if (p?.net && p.net !== self?.net) nets.add(p.net);
+    if (name.startsWith('holder-') && p?.mnt && p.mnt !== self?.mnt) mnts.add(p.mnt);
   }
   const roots = new Set<number>();
   for (const p of procs.values()) {
