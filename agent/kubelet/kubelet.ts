@@ -18,7 +18,7 @@ import { NodeStatusLoop } from './nodestatus/node-status-loop.js';
 import { Pleg } from './pleg/pleg.js';
 import { PodWorkers } from './podworkers/pod-workers.js';
 import { startKubeletServer } from './server/server.js';
-import { StatusManager } from './status/status-manager.js';
+import { StatusManager, canonical } from './status/status-manager.js';
 
 export interface Kubelet {
   cri: CriRuntime;
@@ -45,7 +45,10 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     cfg, client, cri, runtimeName: v.runtime_name, pods, runtime: new RuntimeManager(cri, cfg, events),
     status: new StatusManager(client), events, metrics, log,
   });
-  pods.onChange((p) => workers.enqueue(keyOf(p)));
+  // Status-only updates (mostly our own writes) do not need a sync; the PLEG reports runtime changes.
+  pods.onAdd((p) => workers.enqueue(keyOf(p)))
+    .onUpdate((old, cur) => { if (old === cur || specChanged(old, cur)) workers.enqueue(keyOf(cur)); })
+    .onDelete((p) => workers.enqueue(keyOf(p)));
   await pods.start();
   const done = workers.run(8);
   const pleg = new Pleg({
@@ -74,6 +77,15 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
       cri.close();
     },
   };
+}
+
+/** Anything but status and bookkeeping metadata changed. */
+export function specChanged(a: Pod, b: Pod): boolean {
+  const strip = (p: Pod) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...meta } = p.metadata ?? {};
+    return canonical({ meta, spec: p.spec });
+  };
+  return strip(a) !== strip(b);
 }
 
 async function registerUntilOk(n: NodeStatusLoop, log: ReturnType<typeof logger>): Promise<void> {

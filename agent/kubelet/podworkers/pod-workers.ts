@@ -39,6 +39,8 @@ export class PodWorkers {
   private firstSeen = new Map<string, number>();
   private started = new Set<string>();
   private lastStatus = new Map<string, PodStatus>();
+  /** Uids already terminated and deleted, so late events for them are no-ops. */
+  private terminated = new Set<string>();
 
   constructor(private readonly d: PodWorkerDeps) {}
 
@@ -60,6 +62,7 @@ export class PodWorkers {
     await this.removeStrays(namespace!, name, pod?.metadata?.uid);
     if (!pod) return;
     const uid = pod.metadata!.uid!;
+    if (this.terminated.has(uid)) return;
     if (pod.metadata?.deletionTimestamp) return this.terminate(pod);
     if (pod.spec?.nodeName !== this.d.cfg.nodeName) return;
 
@@ -107,6 +110,8 @@ export class PodWorkers {
       if (!isNotFound(err) && !isConflict(err)) throw err; // gone, or already replaced by a new uid
     }
     this.forget(m.uid!);
+    this.terminated.add(m.uid!);
+    if (this.terminated.size > 1000) this.terminated.delete(this.terminated.values().next().value!);
   }
 
   /** Runtime pods under this namespace/name whose uid is not the API pod's: tear them down. */

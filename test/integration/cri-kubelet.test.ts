@@ -1,0 +1,158 @@
+// The kubelet end to end on one node: a real `tskube server` (child process), a private
+// containerd (cri-containerd.ts) and the kubelet in this process. Node registration and lease,
+// pod to Running with IP and events, restart after a kill, ErrImagePull/ImagePullBackOff while
+// other pods keep running, graceful deletion, orphan sandbox removal. Needs root.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Event, Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import { ApiClient, isNotFound } from '../../control/client/api-client.js';
+import { R } from '../../control/client/resources.js';
+import { defaultConfig } from '../../agent/kubelet/config.js';
+import { startKubelet, type Kubelet } from '../../agent/kubelet/kubelet.js';
+import { startTestContainerd, type TestContainerd } from './cri-containerd.js';
+
+const NODE = 'kl-test';
+let ctr: TestContainerd;
+let server: ChildProcess;
+let dataDir: string;
+let client: ApiClient;
+let kubelet: Kubelet;
+let kubeletPort = 0;
+
+const freePort = () => new Promise<number>((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function pod(name: string, image: string, extra: Partial<Pod['spec']> = {}): Pod {
+  return {
+    metadata: { name, namespace: 'default', labels: { app: name } },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, containers: [{ name: 'main', image, command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'] }], ...extra },
+  };
+}
+
+const getPod = (name: string) => client.get<Pod>(R.pods, name, 'default');
+
+before(async () => {
+  ctr = await startTestContainerd({ subnet: '10.244.251.0/24' });
+  dataDir = mkdtempSync('/tmp/tskube-kl-srv-');
+  const port = await freePort();
+  const bin = join(process.cwd(), 'dist', 'bin', 'tskube.js');
+  server = spawn(process.execPath, [bin, 'server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  client = new ApiClient({ server: `http://127.0.0.1:${port}` });
+  await waitFor('API server', () => client.list(R.namespaces).then(() => true));
+  kubeletPort = await freePort();
+  kubelet = await startKubelet(defaultConfig({
+    nodeName: NODE, nodeIp: '192.168.56.99', server: `http://127.0.0.1:${port}`, runtimeEndpoint: ctr.endpoint,
+    rootDir: join(ctr.dir, 'kubelet'), cgroupRoot: `${ctr.cgroupRoot}/${NODE}`, port: kubeletPort,
+    nodeLabels: { 'node-role.kubernetes.io/worker': '' },
+  }), client);
+});
+
+after(async () => {
+  await kubelet?.stop();
+  server?.kill('SIGTERM');
+  await ctr?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('node registers, turns Ready, renews its lease', async () => {
+  const node = await waitFor('Ready node', async () => {
+    const n = await client.get<Node>(R.nodes, NODE);
+    return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && n;
+  });
+  assert.equal(node.metadata?.labels?.['kubernetes.io/hostname'], NODE);
+  assert.equal(node.metadata?.labels?.['kubernetes.io/os'], 'linux');
+  assert.equal(node.metadata?.labels?.['node-role.kubernetes.io/worker'], '');
+  assert.deepEqual(node.status?.addresses?.map((a) => a.type), ['InternalIP', 'Hostname']);
+  assert.equal(node.status?.capacity?.pods, '110');
+  assert.match(node.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:\/\/1\.6/);
+  assert.equal(node.status?.nodeInfo?.kubeletVersion, 'v1.32.0-tskube');
+  const lease = await waitFor('lease', () => client.get<Lease>(R.leases, NODE, 'kube-node-lease').catch(() => undefined));
+  assert.equal(lease.spec?.holderIdentity, NODE);
+  const res = await fetch(`http://127.0.0.1:${kubeletPort}/healthz`);
+  assert.equal(await res.text(), 'ok');
+});
+
+test('a pod goes Pending → Running with an IP, status and events', async () => {
+  await client.create(R.pods, pod('web', 'busybox'));
+  const p = await waitFor('Running pod', async () => { const x = await getPod('web'); return x.status?.phase === 'Running' && x; });
+  const cs = p.status!.containerStatuses![0]!;
+  assert.ok(cs.state?.running?.startedAt);
+  assert.match(cs.containerID ?? '', /^containerd:\/\/[0-9a-f]{64}$/);
+  assert.equal(cs.ready, true);
+  assert.equal(cs.restartCount, 0);
+  assert.match(p.status!.podIP ?? '', /^10\.244\.251\.\d+$/);
+  assert.equal(p.status!.hostIP, '192.168.56.99');
+  assert.equal(p.status!.qosClass, 'BestEffort');
+  assert.ok(p.status!.startTime);
+  for (const t of ['Initialized', 'Ready', 'ContainersReady']) assert.equal(p.status!.conditions!.find((c) => c.type === t)?.status, 'True', t);
+  const evs = await waitFor('events', async () => {
+    const l = await client.list<Event>(R.events, { namespace: 'default' });
+    const reasons = l.items.filter((e) => e.involvedObject.name === 'web').map((e) => e.reason);
+    return ['Pulling', 'Pulled', 'Created', 'Started'].every((r) => reasons.includes(r)) && l.items;
+  });
+  assert.ok(evs.every((e) => e.source?.component === 'kubelet'));
+  const metrics = await (await fetch(`http://127.0.0.1:${kubeletPort}/metrics`)).text();
+  assert.match(metrics, /kubelet_pod_start_duration_seconds_count 1/);
+});
+
+test('a container killed behind the kubelet\'s back is restarted', async () => {
+  const before = await getPod('web');
+  const id = before.status!.containerStatuses![0]!.containerID!.replace('containerd://', '');
+  await kubelet.cri.stopContainer(id, 0);
+  const p = await waitFor('restart', async () => {
+    const x = await getPod('web');
+    const c = x.status?.containerStatuses?.[0];
+    return c?.restartCount === 1 && c.state?.running && x;
+  });
+  assert.ok(p.status!.containerStatuses![0]!.lastState?.terminated);
+});
+
+test('a missing image gives ErrImagePull then ImagePullBackOff; other pods keep running', async () => {
+  await client.create(R.pods, pod('bad', 'docker.io/library/doesnotexist:1'));
+  const reasons = new Set<string>();
+  await waitFor('ImagePullBackOff', async () => {
+    const x = await getPod('bad');
+    const r = x.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+    if (r) reasons.add(r);
+    return r === 'ImagePullBackOff';
+  }, 30_000);
+  assert.ok(reasons.has('ErrImagePull'), `saw ${[...reasons]}`);
+  assert.equal((await getPod('bad')).status?.phase, 'Pending');
+  assert.equal((await getPod('web')).status?.phase, 'Running');
+  await client.delete(R.pods, 'bad', 'default');
+  await waitFor('bad pod gone', () => getPod('bad').then(() => false, (e) => isNotFound(e)));
+});
+
+test('deleting a pod stops it, removes sandbox and cgroup, then the API object', async () => {
+  const p = await getPod('web');
+  const uid = p.metadata!.uid!;
+  await client.delete(R.pods, 'web', 'default');
+  await waitFor('pod gone from API', () => getPod('web').then(() => false, (e) => isNotFound(e)));
+  assert.deepEqual(await kubelet.cri.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': uid } }), []);
+  assert.equal(existsSync(`/sys/fs/cgroup/memory${ctr.cgroupRoot}/${NODE}/pod${uid}`), false);
+});
+
+test('a sandbox no API pod owns is torn down', async () => {
+  const uid = 'orphan-0000';
+  const id = await kubelet.cri.runPodSandbox({
+    metadata: { name: 'ghost', namespace: 'default', uid, attempt: 0 },
+    labels: { 'io.kubernetes.pod.name': 'ghost', 'io.kubernetes.pod.namespace': 'default', 'io.kubernetes.pod.uid': uid },
+    dns_config: { servers: ['10.96.0.10'] },
+    linux: { cgroup_parent: `${ctr.cgroupRoot}/${NODE}/pod${uid}` },
+  });
+  await waitFor('orphan removed', async () => (await kubelet.cri.listPodSandbox({ id })).length === 0);
+});
