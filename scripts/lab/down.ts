@@ -81,7 +81,6 @@ async function downLocked(opts: { quiet?: boolean }): Promise<number> {
         await sleep(20);
       }
     }
-    if (d === '/run/containerd/s' && existsSync('/run/containerd') && readdirSync('/run/containerd').length === 0) rmdirSync('/run/containerd');
   }
   removeState();
 

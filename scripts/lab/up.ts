@@ -18,7 +18,7 @@ const log = logger('lab');
 const execFileP = promisify(execFile);
 export const REGISTRY_STORAGE = '/var/lib/tskube/registry';
 /** Host paths containerd 1.6 / libcni hard-code; bind-mounted per node inside the holder. */
-const HOST_MOUNT_POINTS = ['/run/containerd/s', '/var/lib/cni'];
+const HOST_MOUNT_POINTS = ['/run/containerd', '/var/lib/cni'];
 
 export async function up(workers: number): Promise<number> {
   const problem = preflight();

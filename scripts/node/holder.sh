@@ -21,9 +21,11 @@ for e in "${entries[@]}"; do
   fi
 done
 
-# 2. paths containerd 1.6 and libcni hard-code: shim sockets and the CNI result cache.
-mkdir -p "$DIR/run-containerd-s" "$DIR/cni/cache"
-mount --bind "$DIR/run-containerd-s" /run/containerd/s
+# 2. paths containerd 1.6 and libcni hard-code: /run/containerd (shim sockets in s/, and the
+#    runc root and fifos `ctr run` uses) and the CNI result cache. Also hides a host
+#    containerd's socket from the node.
+mkdir -p "$DIR/run-containerd/s" "$DIR/cni/cache"
+mount --bind "$DIR/run-containerd" /run/containerd
 mount --bind "$DIR/cni/cache" /var/lib/cni
 
 touch "$DIR/holder.ready"
