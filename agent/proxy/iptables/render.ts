@@ -81,6 +81,7 @@ export function renderRules(state: ProxyState, config: ProxyConfig, existingNatC
     natRules.push(`-A ${svcChain} -m comment --comment ${clusterComment} ${match} ! -s ${config.clusterCIDR} -j KUBE-MARK-MASQ`);
 
     const n = ready.length;
+    const sepComment = q(name);
     for (let i = 0; i < n; i++) {
       const ep = ready[i];
       const endpoint = `${ep.ip}:${ep.port}`;
@@ -89,10 +90,10 @@ export function renderRules(state: ProxyState, config: ProxyConfig, existingNatC
       natChains.push(`:${sepChain} - [0:0]`);
       // Pick endpoint i with probability 1/(n-i) among those left: uniform overall.
       const stat = i < n - 1 ? ` -m statistic --mode random --probability ${(1 / (n - i)).toFixed(10)}` : '';
-      natRules.push(`-A ${svcChain} -m comment --comment ${q(`${name} -> ${endpoint}`)}${stat} -j ${sepChain}`);
+      natRules.push(`-A ${svcChain} -m comment --comment "${name} -> ${endpoint}"${stat} -j ${sepChain}`);
       // Hairpin: a pod reaching itself through the Service must be masqueraded.
-      natRules.push(`-A ${sepChain} -m comment --comment ${q(name)} -s ${ep.ip}/32 -j KUBE-MARK-MASQ`);
-      natRules.push(`-A ${sepChain} -m comment --comment ${q(name)} -p ${proto} -m ${proto} -j DNAT --to-destination ${endpoint}`);
+      natRules.push(`-A ${sepChain} -m comment --comment ${sepComment} -s ${ep.ip}/32 -j KUBE-MARK-MASQ`);
+      natRules.push(`-A ${sepChain} -m comment --comment ${sepComment} -p ${proto} -m ${proto} -j DNAT --to-destination ${endpoint}`);
     }
   }
 
