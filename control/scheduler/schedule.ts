@@ -1,0 +1,51 @@
+// One scheduling decision, pure (upstream schedulePod): run every filter plugin on every node
+// (a node fails at its first failing plugin), score the feasible ones, pick the best; ties are
+// broken at random so equal nodes share the load.
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { isSuccess, type Status } from './framework.js';
+import type { NodeInfo } from './node-info.js';
+import type { Profile } from './plugins/index.js';
+
+export type Decision =
+  | { node: string; feasible: number; scores: Map<string, number> }
+  | { node?: undefined; numNodes: number; statuses: Map<string, Status> };
+
+export function findFeasible(pod: Pod, nodes: NodeInfo[], profile: Profile): { feasible: NodeInfo[]; statuses: Map<string, Status> } {
+  const feasible: NodeInfo[] = [];
+  const statuses = new Map<string, Status>();
+  for (const n of nodes) {
+    let failed: Status | undefined;
+    for (const f of profile.filters) {
+      let s: Status;
+      try { s = f.filter(pod, n); } catch (err) { s = { code: 'Error', reasons: [`${f.name}: ${(err as Error).message}`] }; }
+      if (!isSuccess(s)) { failed = { ...s, plugin: f.name }; break; }
+    }
+    if (failed) statuses.set(n.name, failed);
+    else feasible.push(n);
+  }
+  return { feasible, statuses };
+}
+
+/** Weighted sum of every score plugin's normalized score, per feasible node. */
+export function scoreNodes(pod: Pod, feasible: NodeInfo[], all: NodeInfo[], profile: Profile): number[] {
+  const totals = feasible.map(() => 0);
+  for (const p of profile.scores) {
+    const raw = feasible.map((n) => p.score(pod, n, { nodes: all }));
+    p.normalize?.(pod, raw);
+    raw.forEach((s, i) => { totals[i]! += s * p.weight; });
+  }
+  return totals;
+}
+
+export function schedulePod(pod: Pod, nodes: NodeInfo[], profile: Profile, rand: () => number = Math.random): Decision {
+  const { feasible, statuses } = findFeasible(pod, nodes, profile);
+  if (feasible.length === 0) return { numNodes: nodes.length, statuses };
+  const totals = feasible.length === 1 ? [0] : scoreNodes(pod, feasible, nodes, profile);
+  // upstream selectHost: the highest score, reservoir-sampling among ties.
+  let best = 0, ties = 1;
+  for (let i = 1; i < feasible.length; i++) {
+    if (totals[i]! > totals[best]! + 1e-9) { best = i; ties = 1; }
+    else if (Math.abs(totals[i]! - totals[best]!) <= 1e-9 && rand() * ++ties < 1) best = i;
+  }
+  return { node: feasible[best]!.name, feasible: feasible.length, scores: new Map(feasible.map((n, i) => [n.name, totals[i]!])) };
+}
