@@ -25,11 +25,11 @@ export class NodeStatusLoop {
     let node: Node;
     try {
       node = await this.client.create(R.nodes, registrationNode(this.cfg, this.machine));
-      this.log.info({ node: this.cfg.nodeName }, 'node registered');
+      this.log.info('node registered');
     } catch (err) {
       if (!isConflict(err) && (err as { reason?: string }).reason !== 'AlreadyExists') throw err;
       node = await this.client.patch<Node>(R.nodes, this.cfg.nodeName, undefined, { metadata: { labels: nodeLabels(this.cfg, this.machine) } }, 'merge');
-      this.log.info({ node: this.cfg.nodeName }, 'node already registered; adopted');
+      this.log.info('node already registered; adopted');
     }
     this.nodeUid = node.metadata?.uid ?? '';
     this.last = node.status;
