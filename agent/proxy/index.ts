@@ -9,7 +9,7 @@ import { R } from '../../control/client/resources.js';
 import { runController, WorkQueue } from '../../control/client/workqueue.js';
 import { Iptables } from './iptables/exec.js';
 import { Proxier } from './iptables/proxier.js';
-import { detectBackend } from './iptables/wrapper.js';
+import { backendFor, detectBackend } from './iptables/wrapper.js';
 import { buildProxyState } from './service-model.js';
 
 export { Proxier } from './iptables/proxier.js';
@@ -34,12 +34,22 @@ export interface KubeProxy {
 
 const KEY = 'sync';
 
+/** Removes kube-proxy's rules from both backends without an API server (`agent --cleanup`, lab down). */
+export async function cleanupProxyRules(commandPrefix: string[] = []): Promise<void> {
+  for (const mode of ['nft', 'legacy'] as const) {
+    const proxier = new Proxier(new Iptables(backendFor(mode), commandPrefix), { clusterCIDR: '', nodeIp: '' }, () => ({ services: [], endpoints: new Map() }));
+    await proxier.cleanupRules().catch(() => undefined); // a backend that is not installed
+  }
+}
+
 export async function startKubeProxy(client: ApiClient, opts: KubeProxyOptions): Promise<KubeProxy> {
   const log = logger('kube-proxy', { node: opts.nodeName });
   const minInterval = opts.minSyncIntervalMs ?? 100;
   const backend = await detectBackend(opts.commandPrefix);
   log.info({ backend: backend.mode, restore: backend.restore }, 'iptables backend selected');
   const ipt = new Iptables(backend, opts.commandPrefix);
+  // Tell later detections (ours, a real kube-proxy's) which backend this node uses, as the kubelet does.
+  await ipt.ensureChain('mangle', 'KUBE-IPTABLES-HINT');
 
   const services = new Informer<Service & KubeObject>(client, R.services);
   const endpoints = new Informer<Endpoints & KubeObject>(client, R.endpoints);

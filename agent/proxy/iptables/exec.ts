@@ -56,6 +56,11 @@ export class Iptables {
     return true;
   }
 
+  /** Creates an empty chain unless it exists (e.g. the KUBE-IPTABLES-HINT chain in mangle). */
+  async ensureChain(table: string, chain: string): Promise<void> {
+    await run([...this.prefix, this.backend.iptables, '-w', '-t', table, '-N', chain]); // exists → exit 1, fine
+  }
+
   /** Deletes every copy of a jump rule; quiet when absent. */
   async deleteRule(rule: JumpRule): Promise<void> {
     const base = [...this.prefix, this.backend.iptables, '-w', '-t', rule.table];
