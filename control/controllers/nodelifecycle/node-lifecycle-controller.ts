@@ -1,6 +1,6 @@
 // Node lifecycle controller (small): watches each Node's heartbeat (its Lease in kube-node-lease
 // and its Ready condition). Silent longer than the grace period → Ready=Unknown and the
-// node.kubernetes.io/unreachable:NoExecute taint; heartbeats again → taint removed.
+// node.kubernetes.io/unreachable NoSchedule+NoExecute taints; heartbeats again → taints removed.
 // Evicting the pods of an unreachable node (NoExecute + tolerationSeconds) comes with issue 5.
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Taint } from 'kubernetes-types/core/v1.js';
@@ -19,14 +19,22 @@ const LEASE_NS = 'kube-node-lease';
 
 export interface NodeLifecycleOptions { gracePeriodSeconds?: number; monitorPeriodSeconds?: number }
 
-/** What the controller wants the node's taints to be, given its Ready condition. */
+/**
+ * The taints the controller wants on a node, given its Ready condition (upstream
+ * TaintNodesByCondition + TaintBasedEvictions): Unknown → unreachable, False → not-ready, each
+ * as NoSchedule (keeps new pods off) and NoExecute (will evict, see the header). Others kept.
+ */
 export function desiredTaints(node: Node, now = new Date().toISOString()): Taint[] {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  const others = (node.spec?.taints ?? []).filter((t) => !((t.key === UNREACHABLE || t.key === NOT_READY) && t.effect === 'NoExecute'));
-  const keep = (key: string) => (node.spec?.taints ?? []).find((t) => t.key === key && t.effect === 'NoExecute');
-  if (ready?.status === 'Unknown') return [...others, keep(UNREACHABLE) ?? { key: UNREACHABLE, effect: 'NoExecute', timeAdded: now }];
-  if (ready?.status === 'False') return [...others, keep(NOT_READY) ?? { key: NOT_READY, effect: 'NoExecute', timeAdded: now }];
-  return others;
+  const have = node.spec?.taints ?? [];
+  const managed = (t: Taint) => t.key === UNREACHABLE || t.key === NOT_READY;
+  const key = ready?.status === 'Unknown' ? UNREACHABLE : ready?.status === 'False' ? NOT_READY : undefined;
+  const out = have.filter((t) => !managed(t));
+  if (!key) return out;
+  for (const effect of ['NoSchedule', 'NoExecute']) {
+    out.push(have.find((t) => t.key === key && t.effect === effect) ?? { key, effect, timeAdded: now });
+  }
+  return out;
 }
 
 export class NodeLifecycleController implements Controller {
