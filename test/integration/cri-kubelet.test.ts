@@ -3,38 +3,22 @@
 // pod to Running with IP and events, restart after a kill, ErrImagePull/ImagePullBackOff while
 // other pods keep running, graceful deletion, orphan sandbox removal. Needs root.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Event, Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import { ApiClient, isNotFound } from '../../control/client/api-client.js';
+import { isNotFound, type ApiClient } from '../../control/client/api-client.js';
 import { R } from '../../control/client/resources.js';
-import { defaultConfig } from '../../agent/kubelet/config.js';
-import { startKubelet, type Kubelet } from '../../agent/kubelet/kubelet.js';
-import { startTestContainerd, type TestContainerd } from './cri-containerd.js';
+import type { Kubelet } from '../../agent/kubelet/kubelet.js';
+import type { TestContainerd } from './cri-containerd.js';
+import { startKubeletStack, waitFor, type KubeletStack } from './cri-kubelet-stack.js';
 
 const NODE = 'kl-test';
+let stack: KubeletStack;
 let ctr: TestContainerd;
-let server: ChildProcess;
-let dataDir: string;
 let client: ApiClient;
 let kubelet: Kubelet;
 let kubeletPort = 0;
-
-const freePort = () => new Promise<number>((res) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function pod(name: string, image: string, extra: Partial<Pod['spec']> = {}): Pod {
   return {
@@ -46,27 +30,11 @@ function pod(name: string, image: string, extra: Partial<Pod['spec']> = {}): Pod
 const getPod = (name: string) => client.get<Pod>(R.pods, name, 'default');
 
 before(async () => {
-  ctr = await startTestContainerd({ subnet: '10.244.251.0/24' });
-  dataDir = mkdtempSync('/tmp/tskube-kl-srv-');
-  const port = await freePort();
-  const bin = join(process.cwd(), 'dist', 'bin', 'tskube.js');
-  server = spawn(process.execPath, [bin, 'server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'inherit'] });
-  client = new ApiClient({ server: `http://127.0.0.1:${port}` });
-  await waitFor('API server', () => client.list(R.namespaces).then(() => true));
-  kubeletPort = await freePort();
-  kubelet = await startKubelet(defaultConfig({
-    nodeName: NODE, nodeIp: '192.168.56.99', server: `http://127.0.0.1:${port}`, runtimeEndpoint: ctr.endpoint,
-    rootDir: join(ctr.dir, 'kubelet'), cgroupRoot: `${ctr.cgroupRoot}/${NODE}`, port: kubeletPort,
-    nodeLabels: { 'node-role.kubernetes.io/worker': '' },
-  }), client);
+  stack = await startKubeletStack({ nodeName: NODE, subnet: '10.244.251.0/24' });
+  ({ ctr, client, kubelet, kubeletPort } = stack);
 });
 
-after(async () => {
-  await kubelet?.stop();
-  server?.kill('SIGTERM');
-  await ctr?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+after(async () => { await stack?.stop(); });
 
 test('node registers, turns Ready, renews its lease', async () => {
   const node = await waitFor('Ready node', async () => {
