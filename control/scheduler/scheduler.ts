@@ -135,11 +135,10 @@ export class Scheduler {
       type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message,
       lastTransitionTime: cur?.status === 'False' ? cur.lastTransitionTime : new Date().toISOString(),
     };
-    const status = { ...(pod.status ?? {}), phase: pod.status?.phase ?? 'Pending', conditions: [...conds.filter((c) => c.type !== 'PodScheduled'), cond] };
-    try {
-      await this.client.updateStatus(R.pods, { ...pod, status });
+    try { // strategic merge: conditions merge by type, so only PodScheduled changes
+      await this.client.patch(R.pods, pod.metadata!.name!, pod.metadata!.namespace, { status: { conditions: [cond] } }, 'strategic', 'status');
     } catch (err) {
-      if (!isNotFound(err) && !isConflict(err)) throw err; // a conflict brings an update event, and a retry
+      if (!isNotFound(err)) throw err;
     }
   }
 }

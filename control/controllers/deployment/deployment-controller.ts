@@ -86,7 +86,9 @@ export class DeploymentController implements Controller {
     const status = calculateStatus(d, all, newRS, event);
     if (isComplete(d, status)) await this.cleanup(d, old);
     if (!statusEqual(d.status, status)) {
-      try { await this.client.updateStatus(R.deployments, { ...d, status }); } catch (err) { if (!isNotFound(err)) throw err; }
+      try { // merge patch: no resourceVersion, so a concurrent spec edit does not fail the write
+        await this.client.patch(R.deployments, d.metadata!.name!, d.metadata!.namespace, { status }, 'merge', 'status');
+      } catch (err) { if (!isNotFound(err)) throw err; }
     }
     const wait = msUntilDeadline(d, status);
     if (wait !== undefined) this.queue.addAfter(key, wait);

@@ -172,10 +172,12 @@ export class ReplicaSetController implements Controller {
     const status = computeStatus(rs, pods);
     if (!statusEqual(rs.status, status)) {
       try {
-        await this.client.updateStatus(R.replicasets, { ...rs, status } as KubeObject);
+        // A merge patch of status: counts come from the pods, not from the ReplicaSet's version,
+        // so no resourceVersion (a stale observedGeneration is fixed by the sync its bump causes).
+        await this.client.patch(R.replicasets, rs.metadata!.name!, rs.metadata!.namespace, { status }, 'merge', 'status');
       } catch (err) {
         if (isNotFound(err)) return;
-        throw err; // a conflict means our cache is behind: the update event requeues us
+        throw err;
       }
     }
     // Ready-but-not-yet-available pods turn available on a timer, not on an event.
