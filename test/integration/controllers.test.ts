@@ -165,6 +165,22 @@ test('rolling update: new ReplicaSet takes over, revision 2, old scaled to 0', a
   assert.deepEqual(perNode(pods), { 'worker-1': 2, 'worker-2': 2 });
 });
 
+test('kubectl rollout undo brings revision 1\'s ReplicaSet back as revision 3', async () => {
+  const undo = await kubectl(srv.kubeconfig, ['rollout', 'undo', 'deploy/web']);
+  assert.equal(undo.code, 0, undo.stderr);
+  const rollout = await kubectl(srv.kubeconfig, ['rollout', 'status', 'deploy/web', '--timeout=30s']);
+  assert.equal(rollout.code, 0, rollout.stderr + rollout.stdout);
+  const rss = (await client.list<K<ReplicaSet>>(R.replicasets, { namespace: 'default' })).items;
+  assert.equal(rss.length, 2); // the old ReplicaSet is reused, not a third one made
+  const cur = rss.find((r) => r.spec!.replicas === 4)!;
+  assert.equal(cur.spec!.template!.spec!.containers[0]!.image, 'nginx:1.25');
+  assert.equal(cur.metadata!.annotations!['deployment.kubernetes.io/revision'], '3');
+  const history = await kubectl(srv.kubeconfig, ['rollout', 'history', 'deploy/web']);
+  assert.equal(history.code, 0, history.stderr);
+  assert.match(history.stdout, /^2\s/m);
+  assert.match(history.stdout, /^3\s/m);
+});
+
 test('a pod that fits nowhere is Unschedulable with upstream\'s message', async () => {
   await client.create(R.pods, { metadata: { name: 'huge', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '64' } } }] } } as KubeObject);
   const cond = await waitFor('PodScheduled=False', async () => {

@@ -45,6 +45,8 @@ test('template hash: stable, key-order independent, ignores its own label, chang
   (labelled.metadata.labels as Record<string, string>)[HASH_LABEL] = h;
   assert.equal(computeHash(labelled), h);
   assert.notEqual(computeHash(template('nginx:1.26')), h);
+  // what `kubectl rollout undo` sends back: Go's zero creationTimestamp as null
+  assert.equal(computeHash({ ...template(), metadata: { ...template().metadata, creationTimestamp: null } } as never), h);
   assert.notEqual(computeHash(template(), 1), h);
   assert.notEqual(computeHash(template(), 1), computeHash(template(), 2));
   assert.ok(equalIgnoreHash(labelled, template()));

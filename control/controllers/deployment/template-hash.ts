@@ -6,12 +6,15 @@ import { SAFE_ALPHABET } from '../replicaset/pod-names.js';
 
 export const HASH_LABEL = 'pod-template-hash';
 
-/** JSON with object keys sorted and undefined dropped, so equal objects print equally. */
+/**
+ * JSON with object keys sorted and undefined/null fields dropped, so equal objects print
+ * equally. null counts as absent, as when Go decodes it (kubectl sends creationTimestamp: null).
+ */
 export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(v as Record<string, unknown>)
-    .filter(([, x]) => x !== undefined)
+    .filter(([, x]) => x !== undefined && x !== null)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
 }
