@@ -99,7 +99,7 @@ export class Rest {
   }
 
   /** Read-modify-write with retries on store conflicts, as upstream's GuaranteedUpdate. */
-  private async patchWith(t: Target, change: (cur: Obj) => Obj, precondRv?: string): Promise<Obj> {
+  private async patchWith(t: Target, change: (cur: Obj) => Obj, precondRv?: string, trusted = false): Promise<Obj> {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.store.get(t.def, t.namespace, t.name!);
       if (!cur) throw notFound(t.def.resource, t.def.group, t.name!);
@@ -108,14 +108,15 @@ export class Rest {
       next.metadata.name = t.name;
       if (next.metadata.resourceVersion && next.metadata.resourceVersion !== cur.metadata.resourceVersion) throw conflict(t.def.resource, t.def.group, t.name!);
       try {
-        return await this.save(t, cur, next);
+        return await this.save(t, cur, next, trusted);
       } catch (err) {
         if (!(err instanceof StatusError && err.reason === 'Conflict') || attempt >= 4 || precondRv) throw err;
       }
     }
   }
 
-  private async save(t: Target, cur: Obj, obj: Obj): Promise<Obj> {
+  /** `trusted`: a server-side write (binding) that user-update validation must not refuse. */
+  private async save(t: Target, cur: Obj, obj: Obj, trusted = false): Promise<Obj> {
     const m = obj.metadata;
     // Fields the client does not own.
     for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
@@ -128,7 +129,7 @@ export class Rest {
     await this.admission.admit('UPDATE', t.def, obj, cur);
     t.def.defaults?.(obj);
     await t.def.beforeUpdate?.(obj, { store: this.store, old: cur });
-    const causes = t.sub === 'status' ? [] : t.def.validate?.(obj, cur) ?? [];
+    const causes = t.sub === 'status' || trusted ? [] : t.def.validate?.(obj, cur) ?? [];
     if (causes.length) throw invalid(t.def.kind, t.def.group, t.name!, causes);
     const specOf = t.def.specOf ?? ((o: Obj) => o.spec);
     if (JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(cur))) m.generation = (cur.metadata.generation ?? 0) + 1;
@@ -185,7 +186,7 @@ export class Rest {
       if (cur.metadata.deletionTimestamp) throw conflict('pods/binding', '', t.name!, 'pod is being deleted');
       cur.spec.nodeName = node;
       return cur;
-    });
+    }, undefined, true);
     // PodScheduled=True, as upstream's binding storage records it.
     await this.patchWith({ ...t, sub: 'status' }, (cur) => {
       const conds = (cur.status?.conditions ?? []).filter((c: Obj) => c.type !== 'PodScheduled');
