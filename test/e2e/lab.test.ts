@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl, repoRoot, waitFor } from '../helpers/server.js';
 import { labLeftovers } from '../helpers/lab.js';
+import { connectCri } from '../../agent/cri/client.js';
+import { rawPodCycle, quantile, type Timings } from '../bench/cri-raw.js';
 
 const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), ...args], { encoding: 'utf8', timeout: 180_000 });
 const kubeconfig = join(repoRoot, '.lab/kubeconfig');
@@ -37,6 +39,7 @@ after(() => {
 });
 
 let podNames: string[] = [];
+let startupMs: number[] = [];
 
 test('1. lab up from nothing; a second up does not break it', () => {
   const t0 = Date.now();
@@ -75,12 +78,27 @@ test('2-3. nginx Deployment + Service applied; two pods Running, one on each wor
   const ps = await waitFor('2 nginx pods Running and Ready', allRunning(2), 90_000, 250);
   ac.abort();
   await watching;
-  console.log(`# pod startup (apply → Running via watch): ${[...seenRunning.values()].map((t) => `${t - t0} ms`).join(', ')}`);
+  startupMs = [...seenRunning.values()].map((t) => t - t0);
   assert.deepEqual(ps.map((p) => p.node).sort(), ['worker-1', 'worker-2']);
   const wide = await k('get', 'pods', '-o', 'wide');
   for (const p of ps) assert.match(wide.stdout, new RegExp(`${p.name}\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${p.ip!.replace(/\./g, '\\.')}\\s+${p.node}`));
   console.log(wide.stdout.replace(/^/gm, '# '));
   podNames = ps.map((p) => p.name);
+});
+
+test('pod startup beside raw CRI on the same node (a first look; issue 4 sets targets)', async () => {
+  const sock = join(repoRoot, '.lab/nodes/worker-1/containerd.sock');
+  const cri = await connectCri(`unix://${sock}`);
+  const t: Timings = {};
+  try {
+    await cri.pullImage({ image: 'busybox' });
+    for (let i = 0; i < 5; i++) await rawPodCycle(cri, i, '/tskube/worker-1', t);
+  } finally { cri.close(); }
+  const raw = t['start total']!;
+  console.log('# pod startup (ms)                         p50      max');
+  console.log(`# tskube: apply → Running (watch)     ${quantile(startupMs, 0.5).toFixed(0).padStart(8)} ${Math.max(...startupMs).toFixed(0).padStart(8)}   (Deployment → ReplicaSet → Pod → schedule → kubelet → CRI)`);
+  console.log(`# raw CRI: sandbox+create+start       ${quantile(raw, 0.5).toFixed(0).padStart(8)} ${Math.max(...raw).toFixed(0).padStart(8)}   (same containerd, worker-1)`);
+  assert.equal(startupMs.length, 2);
 });
 
 test('4. from every node, 20 requests to the Service IP are answered by both pods', async () => {
