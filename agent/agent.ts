@@ -6,12 +6,14 @@ import { ApiClient } from '../control/client/api-client.js';
 import { logger } from '../control/client/log.js';
 import { defaultConfig, type KubeletConfig } from './kubelet/config.js';
 import { startKubelet } from './kubelet/kubelet.js';
+import { startNodeNetwork } from './network/index.js';
+import { startKubeProxy } from './proxy/index.js';
 
 const USAGE = `usage: tskube agent --node-name <n> --node-ip <ip> --server http://host:6443
   --container-runtime-endpoint unix:///run/containerd/containerd.sock [--root-dir <dir>]
   [--cni-conf-dir <dir>] [--cgroup-root /tskube/<node>] [--register-with-taints k=v:Effect,…]
   [--node-labels k=v,…] [--kubelet-port 10250] [--cluster-dns 10.96.0.10] [--cluster-domain cluster.local]
-  [--max-pods 110]`;
+  [--max-pods 110] [--disable kube-proxy,network]`;
 
 /** --flag value and --flag=value; repeated flags keep the last value. */
 export function parseFlags(args: string[]): Map<string, string> {
@@ -68,23 +70,9 @@ export function configFromFlags(args: string[]): KubeletConfig {
   });
 }
 
-interface Stoppable { stop?(): unknown }
-
-/** Imports an optional sibling component; undefined (with a warning) if it is not there yet. */
-async function optional<T>(spec: string, log: ReturnType<typeof logger>): Promise<T | undefined> {
-  try {
-    return (await import(spec)) as T;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(spec.replace('./', '').replace('.js', ''))) {
-      log.warn({ module: spec }, 'component not available; skipped');
-      return undefined;
-    }
-    throw err;
-  }
-}
-
 export async function main(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) { process.stdout.write(USAGE + '\n'); return; }
+  const disabled = new Set((parseFlags(args).get('disable') ?? '').split(',').filter(Boolean));
   const cfg = configFromFlags(args);
   const log = logger('agent', { node: cfg.nodeName });
   const client = new ApiClient({ server: cfg.server, userAgent: `tskube-agent/${cfg.nodeName}` });
@@ -93,15 +81,13 @@ export async function main(args: string[]): Promise<void> {
   const kubelet = await startKubelet(cfg, client);
   stops.push(() => kubelet.stop());
 
-  const network = await optional<{ startNodeNetwork(c: ApiClient, o: object): Promise<Stoppable> }>('./network/index.js', log);
-  if (network) {
-    const n = await network.startNodeNetwork(client, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp, cniConfDir: cfg.cniConfDir });
-    stops.push(() => n?.stop?.());
+  if (!disabled.has('network')) {
+    const n = await startNodeNetwork(client, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp, cniConfDir: cfg.cniConfDir });
+    stops.push(() => n.stop());
   }
-  const proxy = await optional<{ startKubeProxy(c: ApiClient, o: object): Promise<Stoppable> }>('./proxy/index.js', log);
-  if (proxy) {
-    const p = await proxy.startKubeProxy(client, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp });
-    stops.push(() => p?.stop?.());
+  if (!disabled.has('kube-proxy')) {
+    const p = await startKubeProxy(client, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp });
+    stops.push(() => p.stop());
   }
   log.info('agent running');
 

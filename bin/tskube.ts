@@ -8,9 +8,18 @@ const [cmd, ...args] = process.argv.slice(2);
 // Each subcommand is a module exporting main(args); loaded lazily so `agent` never loads the
 // control plane and vice versa.
 const commands: Record<string, string> = {
-  server: '../control/server.js',
-  agent: '../agent/agent.js',
+  server: '../control/server.js', // apiserver + scheduler + controllers
+  agent: '../agent/agent.js', // kubelet + kube-proxy + node network
   lab: '../scripts/lab/cli.js',
+  apiserver: '../control/server.js', // with the scheduler and controllers disabled
+  scheduler: '../control/scheduler/main.js',
+  'controller-manager': '../control/controllers/main.js',
+  kubelet: '../agent/agent.js', // with kube-proxy disabled
+  proxy: '../agent/proxy/main.js',
+};
+const presetArgs: Record<string, string[]> = {
+  apiserver: ['--disable', 'scheduler,controllers'],
+  kubelet: ['--disable', 'kube-proxy'],
 };
 
 async function run(): Promise<void> {
@@ -20,7 +29,7 @@ async function run(): Promise<void> {
     process.exit(cmd ? 2 : 0);
   }
   const mod = (await import(new URL(modPath, import.meta.url).href)) as { main(args: string[]): Promise<void> };
-  await mod.main(args);
+  await mod.main([...(presetArgs[cmd!] ?? []), ...args]);
 }
 
 run().catch((err: unknown) => {

@@ -1,0 +1,19 @@
+// `tskube scheduler`: the scheduler alone, as a client of a running API server
+// (upstream kube-scheduler). A second one with --scheduler-name serves pods that name it.
+import { parseArgs } from 'node:util';
+import { ApiClient } from '../client/api-client.js';
+import { logger } from '../client/log.js';
+import { startScheduler } from './index.js';
+import { untilSignal } from '../client/signals.js';
+
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: {
+    server: { type: 'string', default: 'http://127.0.0.1:6443' },
+    'scheduler-name': { type: 'string', default: 'default-scheduler' },
+  } });
+  const client = new ApiClient({ server: values.server!, userAgent: 'tskube-scheduler' });
+  const s = await startScheduler(client, { schedulerName: values['scheduler-name'] });
+  logger('scheduler').info({ server: values.server, schedulerName: values['scheduler-name'] }, 'scheduler running');
+  await untilSignal();
+  s.stop();
+}
