@@ -14,7 +14,7 @@ import { rawPodCycle, quantile, type Timings } from '../bench/cri-raw.js';
 const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), ...args], { encoding: 'utf8', timeout: 180_000 });
 const kubeconfig = join(repoRoot, '.lab/kubeconfig');
 const k = (...args: string[]) => kubectl(kubeconfig, args);
-const manifest = join(repoRoot, 'test/e2e/manifests/nginx.yaml');
+const manifest = join(repoRoot, 'scripts/demo/nginx.yaml');
 const nodes = ['master', 'worker-1', 'worker-2'];
 
 interface PodView { name: string; phase: string; ready: boolean; node?: string; ip?: string; reason?: string }
