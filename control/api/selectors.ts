@@ -2,6 +2,7 @@
 // over dotted paths such as spec.nodeName), parsed once and matched against objects.
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { badRequest } from './status.js';
+import { matchesSelector } from '../client/labels.js';
 
 type Req = { key: string; op: 'in' | 'notin' | 'exists' | '!exists'; values: string[] };
 export type Matcher = (labels: Record<string, string> | undefined) => boolean;
@@ -45,13 +46,7 @@ function matchReq(r: Req, labels: Record<string, string>): boolean {
 
 /** A metav1.LabelSelector (matchLabels + matchExpressions) as a matcher. */
 export function labelSelectorMatcher(sel: LabelSelector | undefined): Matcher {
-  if (!sel) return () => false;
-  const reqs: Req[] = Object.entries(sel.matchLabels ?? {}).map(([key, v]) => ({ key, op: 'in' as const, values: [String(v)] }));
-  for (const e of sel.matchExpressions ?? []) {
-    const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!exists' } as const)[e.operator as 'In'];
-    if (op) reqs.push({ key: e.key, op, values: e.values ?? [] });
-  }
-  return (labels) => reqs.every((r) => matchReq(r, labels ?? {}));
+  return (labels) => matchesSelector(sel, labels);
 }
 
 export type FieldMatcher = (obj: unknown) => boolean;

@@ -1,7 +1,7 @@
 // NodeInfo (upstream framework.NodeInfo): a node plus the pods bound or assumed to it, with
 // the resources they request summed, which filter and score plugins read.
 import type { Container, Node, Pod } from 'kubernetes-types/core/v1.js';
-import { intValue, milliCpu } from './quantity.js';
+import { intValue, milliCpu } from '../client/quantity.js';
 
 /** Resources as numbers: cpu in millicores, memory in bytes, anything else as an integer. */
 export type Resources = Map<string, number>;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Node, Taint } from 'kubernetes-types/core/v1.js';
-import { isEmptySelector, matchesMap, matchesSelector } from '../../control/controllers/util/labels.js';
+import { isEmptySelector, matchesMap, matchesSelector } from '../../control/client/labels.js';
 import { isPodAvailable } from '../../control/controllers/util/pods.js';
 import { desiredTaints, UNREACHABLE, NOT_READY } from '../../control/controllers/nodelifecycle/node-lifecycle-controller.js';
 import { resourceFor } from '../../control/controllers/garbagecollector/garbage-collector.js';

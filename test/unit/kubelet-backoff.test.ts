@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Backoff } from '../../agent/kubelet/util/backoff.js';
-import { bytes, milliCpu, parseQuantity } from '../../agent/kubelet/util/quantity.js';
+import { bytes, milliCpu, parseQuantity } from '../../control/client/quantity.js';
 import { microTime, nsToMs, nsToTime, rfc3339 } from '../../agent/kubelet/util/time.js';
 
 test('back-off doubles from 10 s to the 5 min cap', () => {

@@ -1,7 +1,7 @@
 // Kubernetes quantity parsing for the scheduler: cpu in millicores, memory in bytes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { intValue, milliCpu, parseQuantity } from '../../control/scheduler/quantity.js';
+import { intValue, milliCpu, parseQuantity } from '../../control/client/quantity.js';
 
 test('cpu quantities in millicores', () => {
   assert.equal(milliCpu('100m'), 100);

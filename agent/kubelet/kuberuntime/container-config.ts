@@ -3,7 +3,7 @@
 // requests/limits and the security context. Pure.
 import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1.js';
 import type { ContainerConfigIn, KeyValueIn } from '../../cri/types.js';
-import { bytes, milliCpu } from '../util/quantity.js';
+import { bytes, milliCpu } from '../../../control/client/quantity.js';
 import { CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID } from './labels.js';
 import { namespaceOptions } from './sandbox-config.js';
 

@@ -1,6 +1,6 @@
 // A pod's QoS class (status.qosClass) from its containers' cpu and memory requests and limits.
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { parseQuantity } from '../util/quantity.js';
+import { parseQuantity } from '../../../control/client/quantity.js';
 
 export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   const cs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];

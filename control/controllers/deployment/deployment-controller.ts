@@ -9,7 +9,7 @@ import { WorkQueue } from '../../client/workqueue.js';
 import { logger } from '../../client/log.js';
 import { EventRecorder } from '../events.js';
 import { SharedInformers } from '../informers.js';
-import { isEmptySelector, matchesSelector } from '../util/labels.js';
+import { isEmptySelector, matchesSelector } from '../../client/labels.js';
 import { controllerRef, newControllerRef } from '../util/owners.js';
 import { runControllerLoop, type Controller, type Running } from '../util/run.js';
 import { fenceposts, newRSReplicas, oldRSScaleDown, REVISION, revisionOf, rsToCleanUp, specReplicas } from './rollout.js';

@@ -7,7 +7,7 @@ import { keyOf, splitKey } from '../../client/informer.js';
 import { R } from '../../client/resources.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { SharedInformers } from '../informers.js';
-import { matchesMap } from '../util/labels.js';
+import { matchesMap } from '../../client/labels.js';
 import { runControllerLoop, type Controller, type Running } from '../util/run.js';
 import { canonicalJson } from '../deployment/template-hash.js';
 import { computeSubsets } from './subsets.js';

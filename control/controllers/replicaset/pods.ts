@@ -3,7 +3,7 @@
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import { isPodAvailable, isPodReady } from '../util/pods.js';
-import { matchesMap } from '../util/labels.js';
+import { matchesMap } from '../../client/labels.js';
 import { newControllerRef } from '../util/owners.js';
 import { generateName } from './pod-names.js';
 

@@ -10,7 +10,7 @@ import { WorkQueue } from '../../client/workqueue.js';
 import { logger } from '../../client/log.js';
 import { EventRecorder } from '../events.js';
 import { SharedInformers } from '../informers.js';
-import { matchesSelector } from '../util/labels.js';
+import { matchesSelector } from '../../client/labels.js';
 import { controllerRef, newControllerRef } from '../util/owners.js';
 import { isPodActive, msUntilAvailable } from '../util/pods.js';
 import { runControllerLoop, errMessage, type Controller, type Running } from '../util/run.js';

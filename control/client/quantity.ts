@@ -1,4 +1,5 @@
-// Kubernetes resource quantities ("100m", "1", "0.5", "128Mi", "1G", "1e3") as numbers:
+// Kubernetes resource quantities ("100m", "1", "0.5", "128Mi", "1G", "1e3") as numbers, shared by
+// the scheduler (fit) and the kubelet (cgroup limits):
 // CPU in millicores and memory in bytes, rounded up like upstream's MilliValue/Value.
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
@@ -27,3 +28,6 @@ export const milliCpu = (q: string | number | undefined): number => Math.ceil(Ma
 
 /** An integer value (bytes, pods, devices), rounded up. */
 export const intValue = (q: string | number | undefined): number => Math.ceil(Math.round(quantityOr0(q) * 1e3) / 1e3);
+
+/** Bytes, rounded up (memory requests and limits). */
+export const bytes = intValue;

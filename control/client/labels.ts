@@ -1,4 +1,4 @@
-// Label selectors as controllers use them: metav1.LabelSelector (matchLabels + matchExpressions)
+// Label selectors as controllers and the API server's validation use them: metav1.LabelSelector (matchLabels + matchExpressions)
 // and plain map selectors (Service.spec.selector), matched against an object's labels.
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
