@@ -9,6 +9,7 @@ import { openStore } from './store/index.js';
 import { Store } from './api/storage.js';
 import { buildApiServer } from './api/server.js';
 import { bootstrap } from './api/bootstrap.js';
+import { httpProbe } from './api/resources/componentstatuses.js';
 import { ApiClient } from './client/api-client.js';
 import { logger } from './client/log.js';
 
@@ -20,6 +21,9 @@ function firstAddress(): string {
   }
   return '127.0.0.1';
 }
+
+/** etcd-0 as upstream names it; the embedded store shows as sqlite-0. */
+const backendName = (url: string | undefined) => (url?.startsWith('etcd') ? 'etcd-0' : 'sqlite-0');
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -41,7 +45,20 @@ export async function main(args: string[]): Promise<void> {
   const store = new Store(backend);
   const advertiseAddress = values['advertise-address'] ?? (host === '0.0.0.0' ? firstAddress() : host);
 
-  const { app, rest } = buildApiServer(store, { advertiseAddress: `${advertiseAddress}:${port}` });
+  const storeProbe = {
+    name: backendName(values.storage),
+    async check() {
+      try { return { ok: true, message: `ok (revision ${await backend.currentRevision()})` }; } catch (err) { return { ok: false, message: (err as Error).message }; }
+    },
+  };
+  const { app, rest } = buildApiServer(store, {
+    advertiseAddress: `${advertiseAddress}:${port}`,
+    componentProbes: [
+      httpProbe('scheduler', 'http://127.0.0.1:10259/healthz'),
+      httpProbe('controller-manager', 'http://127.0.0.1:10257/healthz'),
+      storeProbe,
+    ],
+  });
   await bootstrap(rest, { advertiseAddress, port });
   await app.listen({ host, port });
   log.info({ listen: values.listen, dataDir, advertiseAddress }, 'API server listening');

@@ -4,7 +4,7 @@ import type { ResourceDef } from './resource-def.js';
 import { groupVersions } from './resources/index.js';
 
 const verbsFor = (d: ResourceDef): string[] =>
-  ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+  d.readOnly ? ['get', 'list'] : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 const subresourceEntries = (d: ResourceDef) => (d.subresources ?? []).map((s) => {
   const base = { name: `${d.resource}/${s}`, singularName: '', namespaced: d.namespaced };

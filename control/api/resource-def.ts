@@ -30,6 +30,8 @@ export interface ResourceDef {
   categories?: string[];
   /** Names must be DNS-1123 labels (namespaces, services) instead of subdomains. */
   dnsLabelNames?: boolean;
+  /** Computed on read (componentstatuses): only get and list. */
+  readOnly?: boolean;
   /** status is written only through /status; the main resource ignores it. */
   statusSubresource?: boolean;
   subresources?: Array<'status' | 'binding' | 'scale' | 'log' | 'exec'>;

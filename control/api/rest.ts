@@ -164,16 +164,35 @@ export class Rest {
     if (t.def.resource === 'pods' && cur.spec?.nodeName && cur.status?.phase !== 'Succeeded' && cur.status?.phase !== 'Failed') {
       grace ??= cur.spec.terminationGracePeriodSeconds ?? 30;
     } else grace = 0;
-    const needsGrace = grace! > 0 || (cur.metadata.finalizers?.length ?? 0) > 0 || t.def.resource === 'namespaces';
+    // Orphan and Foreground propagation are finalizers the garbage collector carries out.
+    const policyFinalizer = ({ Orphan: 'orphan', Foreground: 'foregroundDeletion' } as Record<string, string>)[opts.propagationPolicy ?? (opts.orphanDependents ? 'Orphan' : '')];
+    const finalizers: string[] = [...(cur.metadata.finalizers ?? [])];
+    if (policyFinalizer && !cur.metadata.deletionTimestamp && !finalizers.includes(policyFinalizer)) finalizers.push(policyFinalizer);
+    const needsGrace = grace! > 0 || finalizers.length > 0 || t.def.resource === 'namespaces';
     if (!needsGrace) return this.removeNow(t, cur);
     if (cur.metadata.deletionTimestamp && (cur.metadata.deletionGracePeriodSeconds ?? 0) <= grace!) return cur;
     const next = structuredClone(cur);
+    if (finalizers.length) next.metadata.finalizers = finalizers;
     next.metadata.deletionTimestamp = new Date(Date.now() + grace! * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
     next.metadata.deletionGracePeriodSeconds = grace;
     if (t.def.resource === 'namespaces') next.status = { ...next.status, phase: 'Terminating' };
     try {
       return await this.store.update(t.def, next, Number(cur.metadata.resourceVersion));
     } catch (err) { this.storeError(err, t, t.name!); }
+  }
+
+  /** DELETE on a collection: every object matching the selectors, each with the same options. */
+  async deleteCollection(t: Target, q: { labelSelector?: string; fieldSelector?: string }, opts: Obj): Promise<Obj> {
+    const list = await this.list(t, q);
+    const items: Obj[] = [];
+    for (const o of list.items) {
+      try {
+        items.push(await this.delete({ ...t, namespace: o.metadata.namespace, name: o.metadata.name }, opts));
+      } catch (err) {
+        if (!(err instanceof StatusError && err.code === 404)) throw err;
+      }
+    }
+    return { ...list, items };
   }
 
   /** POST pods/<name>/binding: set spec.nodeName once, as the scheduler's only write. */

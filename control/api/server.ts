@@ -8,9 +8,10 @@ import { Rest, type Target } from './rest.js';
 import { Admission } from './admission.js';
 import { findResource } from './resources/index.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
-import { StatusError, badRequest, internal, notFound } from './status.js';
+import { StatusError, badRequest, internal, notFound, unsupportedMediaType } from './status.js';
 import { toTable, wantsTable } from './table.js';
 import { serveWatch } from './watch.js';
+import { toComponentStatus, type ComponentProbe } from './resources/componentstatuses.js';
 import { logger } from '../client/log.js';
 
 const log = logger('apiserver');
@@ -40,7 +41,13 @@ export function parseTarget(url: string): Target | undefined {
   return { def, namespace, name, sub };
 }
 
-export function buildApiServer(store: Store, opts: { advertiseAddress: string }): { app: FastifyInstance; rest: Rest } {
+export interface ApiServerOptions {
+  advertiseAddress: string;
+  /** What `kubectl get componentstatuses` reports (scheduler, controller manager, store). */
+  componentProbes?: ComponentProbe[];
+}
+
+export function buildApiServer(store: Store, opts: ApiServerOptions): { app: FastifyInstance; rest: Rest } {
   const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024 });
   const rest = new Rest(store, new Admission(store));
 
@@ -80,8 +87,16 @@ export function buildApiServer(store: Store, opts: { advertiseAddress: string })
       requests.inc({ verb, resource: t.def.resource, code: reply.statusCode });
       if (verb !== 'watch') latency.observe({ verb, resource: t.def.resource }, Number(process.hrtime.bigint() - started) / 1e9);
     });
-    const body = () => parseBody(req.body);
+    const body = () => parseBody(req.body, String(req.headers['content-type'] ?? ''));
     const asTable = wantsTable(req.headers.accept);
+    if (t.def.readOnly) {
+      if (req.method !== 'GET' || verb === 'watch') return rest.notAllowed(req.method, t);
+      const probes = (opts.componentProbes ?? []).filter((p) => !t.name || p.name === t.name);
+      if (t.name && probes.length === 0) throw notFound(t.def.resource, '', t.name);
+      const items = await Promise.all(probes.map(async (p) => toComponentStatus(p.name, await p.check())));
+      if (t.name) return asTable ? toTable(t.def, items, '') : items[0];
+      return asTable ? toTable(t.def, items, '') : { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items };
+    }
     switch (req.method) {
       case 'GET': {
         if (verb === 'watch') {
@@ -110,12 +125,11 @@ export function buildApiServer(store: Store, opts: { advertiseAddress: string })
         if (!t.name) return rest.notAllowed('PATCH', t);
         return rest.patch(t, String(req.headers['content-type'] ?? ''), body());
       case 'DELETE': {
-        if (!t.name) return rest.notAllowed('DELETE', t);
         const opts = { ...(req.body ? body() as object : {}) } as Record<string, unknown>;
         if (q.gracePeriodSeconds !== undefined) opts.gracePeriodSeconds = Number(q.gracePeriodSeconds);
         if (q.propagationPolicy) opts.propagationPolicy = q.propagationPolicy;
-        const obj = await rest.delete(t, opts);
-        return reply.code(200).send(obj);
+        if (!t.name) return rest.deleteCollection(t, q, opts);
+        return reply.code(200).send(await rest.delete(t, opts));
       }
       default:
         return rest.notAllowed(req.method, t);
@@ -125,8 +139,9 @@ export function buildApiServer(store: Store, opts: { advertiseAddress: string })
   return { app, rest };
 }
 
-function parseBody(raw: unknown): unknown {
+function parseBody(raw: unknown, contentType: string): unknown {
   if (raw === undefined || raw === null || raw === '') throw badRequest('the request body is empty');
+  if (contentType.includes('protobuf')) throw unsupportedMediaType(contentType);
   if (typeof raw !== 'string') return raw;
   try {
     return JSON.parse(raw);

@@ -5,8 +5,15 @@ import { pods } from './pods.js';
 import { services } from './services.js';
 import { deployments, replicasets } from './apps.js';
 import { namespaces, nodes, endpoints, events, leases } from './core.js';
+import { configmaps, secrets, serviceaccounts, resourcequotas, limitranges } from './config.js';
+import { daemonsets, statefulsets, jobs, endpointslices } from './workloads.js';
+import { componentstatuses } from './componentstatuses.js';
 
-export const allResources: ResourceDef[] = [namespaces, nodes, pods, services, endpoints, events, deployments, replicasets, leases];
+export const allResources: ResourceDef[] = [
+  namespaces, nodes, pods, services, endpoints, events, configmaps, secrets, serviceaccounts,
+  componentstatuses, resourcequotas, limitranges,
+  deployments, replicasets, daemonsets, statefulsets, jobs, leases, endpointslices,
+];
 
 const byPath = new Map(allResources.map((d) => [`${d.group}/${d.version}/${d.resource}`, d]));
 
@@ -24,4 +31,7 @@ export function groupVersions(): Array<{ group: string; version: string; resourc
   return [...out.values()];
 }
 
-export { pods, services, deployments, replicasets, namespaces, nodes, endpoints, events, leases };
+export {
+  pods, services, deployments, replicasets, namespaces, nodes, endpoints, events, leases, configmaps, secrets,
+  serviceaccounts, resourcequotas, limitranges, daemonsets, statefulsets, jobs, endpointslices, componentstatuses,
+};

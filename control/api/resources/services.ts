@@ -30,6 +30,46 @@ async function allocateClusterIP(ctx: WriteContext, requested: string | undefine
   throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
 }
 
+export const nodePortRange = { min: 30000, max: 32767 };
+
+/** Gives every port of a NodePort/LoadBalancer Service a node port no other Service holds. */
+async function allocateNodePorts(obj: Obj, ctx: WriteContext): Promise<void> {
+  const spec = obj.spec;
+  const ports = (spec.ports ?? []) as Obj[];
+  if (spec.type !== 'NodePort' && spec.type !== 'LoadBalancer') {
+    for (const p of ports) delete p.nodePort;
+    return;
+  }
+  const me = `${obj.metadata.namespace}/${obj.metadata.name}`;
+  const used = new Set<number>();
+  for (const s of (await ctx.store.list(services)).items) {
+    if (`${s.metadata.namespace}/${s.metadata.name}` === me) continue;
+    for (const p of s.spec?.ports ?? []) if (p.nodePort) used.add(p.nodePort);
+  }
+  // Keep the ports this Service already had (an apply that leaves nodePort out).
+  const before = new Map(((ctx.old?.spec?.ports ?? []) as Obj[]).map((p) => [`${p.port}/${p.protocol}`, p.nodePort]));
+  for (const p of ports) {
+    p.nodePort ??= before.get(`${p.port}/${p.protocol}`);
+    if (p.nodePort === undefined) continue;
+    if (!Number.isInteger(p.nodePort) || p.nodePort < nodePortRange.min || p.nodePort > nodePortRange.max) {
+      throw new StatusError(422, 'Invalid', `Service "${obj.metadata.name}" is invalid: spec.ports[0].nodePort: Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is 30000-32767`);
+    }
+    if (used.has(p.nodePort)) throw new StatusError(422, 'Invalid', `Service "${obj.metadata.name}" is invalid: spec.ports[0].nodePort: Invalid value: ${p.nodePort}: provided port is already allocated`);
+    used.add(p.nodePort);
+  }
+  const span = nodePortRange.max - nodePortRange.min + 1;
+  for (const p of ports) {
+    if (p.nodePort !== undefined) continue;
+    const start = Math.floor(Math.random() * span);
+    for (let i = 0; i < span; i++) {
+      const candidate = nodePortRange.min + ((start + i) % span);
+      if (!used.has(candidate)) { p.nodePort = candidate; used.add(candidate); break; }
+    }
+    if (p.nodePort === undefined) throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
+  }
+  spec.externalTrafficPolicy ??= 'Cluster';
+}
+
 export const services: ResourceDef = {
   group: '', version: 'v1', resource: 'services', kind: 'Service', singular: 'service', namespaced: true,
   shortNames: ['svc'], categories: ['all'], dnsLabelNames: true, statusSubresource: true, subresources: ['status'],
@@ -67,14 +107,16 @@ export const services: ResourceDef = {
     const spec = obj.spec;
     if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') spec.clusterIP = await allocateClusterIP(ctx, spec.clusterIP);
     if (spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
+    await allocateNodePorts(obj, ctx);
     obj.status = { loadBalancer: {} };
   },
-  beforeUpdate(obj, ctx) {
+  async beforeUpdate(obj, ctx) {
     // clusterIP is kept when an update (kubectl apply) leaves it out.
     if (!obj.spec.clusterIP && ctx.old?.spec?.clusterIP) {
       obj.spec.clusterIP = ctx.old.spec.clusterIP;
       obj.spec.clusterIPs = ctx.old.spec.clusterIPs;
     }
+    await allocateNodePorts(obj, ctx);
   },
   table: {
     columns: [col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), ageCol, col('Selector', 1)],

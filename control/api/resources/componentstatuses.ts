@@ -1,0 +1,41 @@
+// componentstatuses (cs): a read-only view computed on each request, as seed 003's
+// `kubectl get componentstatuses` shows — the scheduler and controller manager by their
+// /healthz endpoints (:10259, :10257 on the master), the store by a real read.
+import type { Obj, ResourceDef } from '../resource-def.js';
+import { col } from '../table.js';
+
+export interface ComponentProbe { name: string; check(): Promise<{ ok: boolean; message: string }> }
+
+export function httpProbe(name: string, url: string): ComponentProbe {
+  return {
+    name,
+    async check() {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        const body = (await res.text()).trim();
+        return { ok: res.ok, message: res.ok ? body || 'ok' : `${url}: HTTP ${res.status}` };
+      } catch (err) {
+        return { ok: false, message: `Get "${url}": ${(err as Error).message}` };
+      }
+    },
+  };
+}
+
+export function toComponentStatus(name: string, r: { ok: boolean; message: string }): Obj {
+  return {
+    kind: 'ComponentStatus', apiVersion: 'v1', metadata: { name },
+    conditions: [{ type: 'Healthy', status: r.ok ? 'True' : 'False', ...(r.ok ? { message: r.message } : { error: r.message }) }],
+  };
+}
+
+export const componentstatuses: ResourceDef = {
+  group: '', version: 'v1', resource: 'componentstatuses', kind: 'ComponentStatus', singular: 'componentstatus', namespaced: false,
+  shortNames: ['cs'], readOnly: true,
+  table: {
+    columns: [col('Status'), col('Message'), col('Error')],
+    cells(o) {
+      const c = (o.conditions ?? [])[0] ?? {};
+      return [c.status === 'True' ? 'Healthy' : 'Unhealthy', c.message ?? '', c.error ?? ''];
+    },
+  },
+};
