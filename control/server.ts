@@ -10,6 +10,8 @@ import { Store } from './api/storage.js';
 import { buildApiServer } from './api/server.js';
 import { bootstrap } from './api/bootstrap.js';
 import { httpProbe } from './api/resources/componentstatuses.js';
+import { kubeletProxyExtension } from './api/proxy/index.js';
+import { startClusterDns } from './dns/index.js';
 import { ApiClient } from './client/api-client.js';
 import { logger } from './client/log.js';
 
@@ -33,7 +35,7 @@ export async function main(args: string[]): Promise<void> {
       'data-dir': { type: 'string', default: '/var/lib/tskube/server' },
       storage: { type: 'string' },
       'advertise-address': { type: 'string' },
-      disable: { type: 'string', default: '' },
+      disable: { type: 'string', default: '' }, // scheduler,controllers,dns
     },
   });
   const [host, portStr] = values.listen!.split(/:(?=\d+$)/);
@@ -58,6 +60,7 @@ export async function main(args: string[]): Promise<void> {
       httpProbe('controller-manager', 'http://127.0.0.1:10257/healthz'),
       storeProbe,
     ],
+    extensions: [kubeletProxyExtension()],
   });
   await bootstrap(rest, { advertiseAddress, port });
   await app.listen({ host, port });
@@ -69,6 +72,10 @@ export async function main(args: string[]): Promise<void> {
   if (!disabled.has('controllers')) {
     const { startControllers } = await import('./controllers/index.js');
     stops.push((await startControllers(client)).stop);
+  }
+  if (!disabled.has('dns')) {
+    const dns = await startClusterDns(client, { listenAddress: advertiseAddress });
+    stops.push(() => dns.stop());
   }
   if (!disabled.has('scheduler')) {
     const { startScheduler } = await import('./scheduler/index.js');

@@ -2,6 +2,11 @@
 // short names and categories, and /version. kubectl learns every resource from these.
 import type { ResourceDef } from './resource-def.js';
 import { groupVersions } from './resources/index.js';
+import type { ExtraGroup } from './extension.js';
+
+let extraGroups: ExtraGroup[] = [];
+/** Groups served by extensions (metrics.k8s.io), listed beside the built-in ones. */
+export function setExtraGroups(groups: ExtraGroup[]): void { extraGroups = groups; }
 
 const verbsFor = (d: ResourceDef): string[] =>
   d.readOnly ? ['get', 'list'] : ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -14,10 +19,16 @@ const subresourceEntries = (d: ResourceDef) => (d.subresources ?? []).map((s) =>
     case 'binding': return { ...base, kind: 'Binding', verbs: ['create'] };
     case 'log': return { ...base, kind: 'Pod', verbs: ['get'] };
     case 'exec': return { ...base, kind: 'PodExecOptions', verbs: ['create', 'get'] };
+    case 'portforward': return { ...base, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
+    case 'eviction': return { ...base, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
+    case 'proxy': return { ...base, kind: d.resource === 'pods' ? 'PodProxyOptions' : 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] };
+    case 'finalize': return { ...base, kind: d.kind, verbs: ['update'] };
   }
 });
 
 export function apiResourceList(group: string, version: string): object | undefined {
+  const extra = extraGroups.find((g) => g.name === group && g.version === version);
+  if (extra) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${group}/${version}`, resources: extra.resources };
   const gv = groupVersions().find((g) => g.group === group && g.version === version);
   if (!gv) return undefined;
   return {
@@ -36,6 +47,7 @@ export const coreVersions = (serverAddress: string) => ({
 export function apiGroupList(): object {
   const groups = new Map<string, string[]>();
   for (const gv of groupVersions()) if (gv.group) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv.version]);
+  for (const g of extraGroups) groups.set(g.name, [...(groups.get(g.name) ?? []), g.version]);
   return {
     kind: 'APIGroupList', apiVersion: 'v1',
     groups: [...groups].map(([name, versions]) => ({

@@ -125,6 +125,10 @@ export class Rest {
     if (t.sub === 'status') {
       // Status writes change status (and may touch metadata), never spec.
       obj.spec = cur.spec;
+    } else if (t.sub === 'finalize') {
+      // namespaces/<n>/finalize changes only spec.finalizers (the namespace controller's write).
+      obj.spec = { ...cur.spec, finalizers: obj.spec?.finalizers ?? [] };
+      obj.status = cur.status;
     } else if (t.def.statusSubresource) obj.status = cur.status;
     await this.admission.admit('UPDATE', t.def, obj, cur);
     t.def.defaults?.(obj);
@@ -134,7 +138,8 @@ export class Rest {
     const specOf = t.def.specOf ?? ((o: Obj) => o.spec);
     if (JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(cur))) m.generation = (cur.metadata.generation ?? 0) + 1;
     // An object being deleted goes away once its last finalizer is removed.
-    if (m.deletionTimestamp && !(m.finalizers?.length) && !(t.def.resource === 'pods' && cur.spec?.nodeName)) {
+    const specFinalizers = t.def.resource === 'namespaces' ? obj.spec?.finalizers?.length ?? 0 : 0;
+    if (m.deletionTimestamp && !(m.finalizers?.length) && !specFinalizers && !(t.def.resource === 'pods' && cur.spec?.nodeName)) {
       return this.removeNow(t, cur);
     }
     try {
@@ -193,6 +198,14 @@ export class Rest {
       }
     }
     return { ...list, items };
+  }
+
+  /** POST pods/<name>/eviction (policy/v1 Eviction): a delete with the eviction's options. */
+  async evict(t: Target, body: unknown): Promise<Obj> {
+    const ev = (body ?? {}) as Obj;
+    if (ev.kind && ev.kind !== 'Eviction') throw badRequest(`expected an Eviction, got ${ev.kind}`);
+    await this.delete({ ...t, sub: undefined }, ev.deleteOptions ?? {});
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
   }
 
   /** POST pods/<name>/binding: set spec.nodeName once, as the scheduler's only write. */

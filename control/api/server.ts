@@ -7,11 +7,14 @@ import type { Store } from './storage.js';
 import { Rest, type Target } from './rest.js';
 import { Admission } from './admission.js';
 import { findResource } from './resources/index.js';
-import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
+import { apiGroup, apiGroupList, apiResourceList, coreVersions, setExtraGroups, versionInfo } from './discovery.js';
 import { StatusError, badRequest, internal, notFound, unsupportedMediaType } from './status.js';
 import { toTable, wantsTable } from './table.js';
 import { serveWatch } from './watch.js';
 import { toComponentStatus, type ComponentProbe } from './resources/componentstatuses.js';
+import type { ApiExtension, SubresourceHandler } from './extension.js';
+import { registerOpenApi, unknownFields } from './openapi/index.js';
+import { decodeProtobuf } from './protobuf/index.js';
 import { logger } from '../client/log.js';
 
 const log = logger('apiserver');
@@ -45,6 +48,7 @@ export interface ApiServerOptions {
   advertiseAddress: string;
   /** What `kubectl get componentstatuses` reports (scheduler, controller manager, store). */
   componentProbes?: ComponentProbe[];
+  extensions?: ApiExtension[];
 }
 
 export function buildApiServer(store: Store, opts: ApiServerOptions): { app: FastifyInstance; rest: Rest } {
@@ -53,7 +57,14 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
 
   // Every body is read as text, then parsed here, so a bad body becomes a Status, not a 500.
   app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/vnd.kubernetes.protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  const ctx = { store, rest };
+  const extensions = opts.extensions ?? [];
+  const subresourceHandlers: Record<string, SubresourceHandler> = Object.assign({}, ...extensions.map((e) => e.subresources ?? {}));
+  setExtraGroups(extensions.flatMap((e) => e.groups ?? []));
+  registerOpenApi(app);
+  for (const e of extensions) e.routes?.(app, ctx);
 
   const sendStatus = (reply: FastifyReply, err: unknown) => {
     const se = err instanceof StatusError ? err : internal((err as Error)?.message ?? String(err));
@@ -87,8 +98,17 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
       requests.inc({ verb, resource: t.def.resource, code: reply.statusCode });
       if (verb !== 'watch') latency.observe({ verb, resource: t.def.resource }, Number(process.hrtime.bigint() - started) / 1e9);
     });
-    const body = () => parseBody(req.body, String(req.headers['content-type'] ?? ''));
+    const body = () => {
+      const obj = parseBody(req.body, String(req.headers['content-type'] ?? ''));
+      if (q.fieldValidation === 'Strict' && req.method !== 'PATCH') {
+        const unknown = unknownFields(t.def, obj);
+        if (unknown.length) throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      }
+      return obj;
+    };
     const asTable = wantsTable(req.headers.accept);
+    const sub = t.sub && subresourceHandlers[`${t.def.resource}/${t.sub}`];
+    if (sub) return sub(req, reply, t, ctx);
     if (t.def.readOnly) {
       if (req.method !== 'GET' || verb === 'watch') return rest.notAllowed(req.method, t);
       const probes = (opts.componentProbes ?? []).filter((p) => !t.name || p.name === t.name);
@@ -116,6 +136,7 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
       }
       case 'POST':
         if (t.sub === 'binding') return reply.code(201).send(await rest.bind(t, body()));
+        if (t.sub === 'eviction') return reply.code(201).send(await rest.evict(t, body()));
         if (t.name) return rest.notAllowed('POST', t);
         return reply.code(201).send(await rest.create(t, body()));
       case 'PUT':
@@ -140,7 +161,8 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
 }
 
 function parseBody(raw: unknown, contentType: string): unknown {
-  if (raw === undefined || raw === null || raw === '') throw badRequest('the request body is empty');
+  if (raw === undefined || raw === null || raw === '' || (Buffer.isBuffer(raw) && raw.length === 0)) throw badRequest('the request body is empty');
+  if (Buffer.isBuffer(raw)) return decodeProtobuf(raw, contentType);
   if (contentType.includes('protobuf')) throw unsupportedMediaType(contentType);
   if (typeof raw !== 'string') return raw;
   try {

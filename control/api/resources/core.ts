@@ -6,7 +6,7 @@ import { age, ageCol, col } from '../table.js';
 
 export const namespaces: ResourceDef = {
   group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', singular: 'namespace', namespaced: false,
-  shortNames: ['ns'], dnsLabelNames: true, statusSubresource: true, subresources: ['status'],
+  shortNames: ['ns'], dnsLabelNames: true, statusSubresource: true, subresources: ['status', 'finalize'],
   defaults(obj) { obj.spec ??= { finalizers: ['kubernetes'] }; },
   beforeCreate(obj) {
     obj.status = { phase: 'Active' };
@@ -18,7 +18,7 @@ export const namespaces: ResourceDef = {
 
 export const nodes: ResourceDef = {
   group: '', version: 'v1', resource: 'nodes', kind: 'Node', singular: 'node', namespaced: false,
-  shortNames: ['no'], statusSubresource: true, subresources: ['status'],
+  shortNames: ['no'], statusSubresource: true, subresources: ['status', 'proxy'],
   validate: (obj) => validateObjectMeta(obj.metadata, false),
   table: {
     columns: [col('Status'), col('Roles'), ageCol, col('Version'), col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1)],
