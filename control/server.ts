@@ -36,6 +36,8 @@ export async function main(args: string[]): Promise<void> {
       storage: { type: 'string' },
       'advertise-address': { type: 'string' },
       disable: { type: 'string', default: '' }, // scheduler,controllers,dns
+      'enable-admission-plugins': { type: 'string', default: '' },
+      'disable-admission-plugins': { type: 'string', default: '' },
     },
   });
   const [host, portStr] = values.listen!.split(/:(?=\d+$)/);
@@ -61,6 +63,10 @@ export async function main(args: string[]): Promise<void> {
       storeProbe,
     ],
     extensions: [kubeletProxyExtension()],
+    admission: {
+      enable: values['enable-admission-plugins']!.split(',').filter(Boolean),
+      disable: values['disable-admission-plugins']!.split(',').filter(Boolean),
+    },
   });
   await bootstrap(rest, { advertiseAddress, port });
   await app.listen({ host, port });

@@ -1,6 +1,7 @@
 // The generic REST verbs over any ResourceDef: get, list, create, update, patch, delete, the
 // status and scale subresources and pods/binding. Every write runs the same pipeline:
-// admission → defaulting → validation → strategy hook → store (compare-and-swap).
+// defaulting → mutating admission → validation → validating admission → strategy hook →
+// store (compare-and-swap).
 import { randomUUID } from 'node:crypto';
 import type { Obj, ResourceDef } from './resource-def.js';
 import { apiVersionOf } from './resource-def.js';
@@ -10,7 +11,7 @@ import { StatusError, alreadyExists, badRequest, conflict, invalid, notFound, fi
 import { applyPatch } from './patch.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { toScale } from './resources/apps.js';
-import type { Admission } from './admission.js';
+import type { Admission } from './admission/index.js';
 
 export interface Target { def: ResourceDef; namespace?: string; name?: string; sub?: string }
 
@@ -65,10 +66,11 @@ export class Rest {
     const obj = this.checkIdentity(t, body);
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = `${m.generateName}${genSuffix()}`;
-    await this.admission.admit('CREATE', t.def, obj);
     t.def.defaults?.(obj);
+    await this.admission.mutate('CREATE', t.def, obj);
     const causes = t.def.validate?.(obj) ?? [];
     if (causes.length) throw invalid(t.def.kind, t.def.group, m.name ?? '', causes);
+    await this.admission.validate('CREATE', t.def, obj);
     Object.assign(m, { uid: randomUUID(), creationTimestamp: now(), generation: 1 });
     delete m.resourceVersion; delete m.deletionTimestamp; delete m.deletionGracePeriodSeconds;
     await t.def.beforeCreate?.(obj, { store: this.store });
@@ -130,11 +132,12 @@ export class Rest {
       obj.spec = { ...cur.spec, finalizers: obj.spec?.finalizers ?? [] };
       obj.status = cur.status;
     } else if (t.def.statusSubresource) obj.status = cur.status;
-    await this.admission.admit('UPDATE', t.def, obj, cur);
     t.def.defaults?.(obj);
+    await this.admission.mutate('UPDATE', t.def, obj, cur, t.sub);
     await t.def.beforeUpdate?.(obj, { store: this.store, old: cur });
     const causes = t.sub === 'status' || trusted ? [] : t.def.validate?.(obj, cur) ?? [];
     if (causes.length) throw invalid(t.def.kind, t.def.group, t.name!, causes);
+    await this.admission.validate('UPDATE', t.def, obj, cur, t.sub);
     const specOf = t.def.specOf ?? ((o: Obj) => o.spec);
     if (JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(cur))) m.generation = (cur.metadata.generation ?? 0) + 1;
     // An object being deleted goes away once its last finalizer is removed.
@@ -164,7 +167,7 @@ export class Rest {
     const pre = opts.preconditions ?? {};
     if (pre.uid && pre.uid !== cur.metadata.uid) throw conflict(t.def.resource, t.def.group, t.name!, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
     if (pre.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) throw conflict(t.def.resource, t.def.group, t.name!, 'Precondition failed: resourceVersion mismatch');
-    await this.admission.admit('DELETE', t.def, cur, cur);
+    await this.admission.validate('DELETE', t.def, cur, cur);
     let grace: number | undefined = opts.gracePeriodSeconds;
     if (t.def.resource === 'pods' && cur.spec?.nodeName && cur.status?.phase !== 'Succeeded' && cur.status?.phase !== 'Failed') {
       grace ??= cur.spec.terminationGracePeriodSeconds ?? 30;

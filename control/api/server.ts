@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import client from 'prom-client';
 import type { Store } from './storage.js';
 import { Rest, type Target } from './rest.js';
-import { Admission } from './admission.js';
+import { Admission } from './admission/index.js';
 import { findResource } from './resources/index.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, setExtraGroups, versionInfo } from './discovery.js';
 import { StatusError, badRequest, internal, notFound, unsupportedMediaType } from './status.js';
@@ -49,11 +49,12 @@ export interface ApiServerOptions {
   /** What `kubectl get componentstatuses` reports (scheduler, controller manager, store). */
   componentProbes?: ComponentProbe[];
   extensions?: ApiExtension[];
+  admission?: { enable?: string[]; disable?: string[] };
 }
 
 export function buildApiServer(store: Store, opts: ApiServerOptions): { app: FastifyInstance; rest: Rest } {
   const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024 });
-  const rest = new Rest(store, new Admission(store));
+  const rest = new Rest(store, new Admission(store, opts.admission));
 
   // Every body is read as text, then parsed here, so a bad body becomes a Status, not a 500.
   app.removeAllContentTypeParsers();

@@ -1,0 +1,39 @@
+// The admission chain: plugins run in upstream's order, mutating ones after defaulting and
+// validating ones after validation. Enabled by default: NamespaceLifecycle, LimitRanger,
+// ServiceAccount, ResourceQuota; AlwaysPullImages is off unless enabled.
+import type { Obj, ResourceDef } from '../resource-def.js';
+import type { Store } from '../storage.js';
+import type { AdmissionPlugin, Operation } from './plugin.js';
+import { namespaceLifecycle } from './namespace-lifecycle.js';
+import { limitRanger } from './limit-ranger.js';
+import { serviceAccount } from './service-account.js';
+import { alwaysPullImages } from './always-pull-images.js';
+import { resourceQuota } from './resource-quota.js';
+
+export type { AdmissionPlugin, Operation };
+
+/** Every plugin, in the order they run. */
+export const allPlugins: AdmissionPlugin[] = [namespaceLifecycle, limitRanger, serviceAccount, alwaysPullImages, resourceQuota];
+export const defaultPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'ResourceQuota'];
+
+export class Admission {
+  private readonly plugins: AdmissionPlugin[];
+
+  constructor(private readonly store: Store, opts: { enable?: string[]; disable?: string[] } = {}) {
+    const names = new Set([...defaultPlugins, ...(opts.enable ?? [])]);
+    for (const d of opts.disable ?? []) names.delete(d);
+    const unknown = [...names].filter((n) => !allPlugins.some((p) => p.name === n));
+    if (unknown.length) throw new Error(`unknown admission plugin(s): ${unknown.join(', ')} (known: ${allPlugins.map((p) => p.name).join(', ')})`);
+    this.plugins = allPlugins.filter((p) => names.has(p.name));
+  }
+
+  enabled(): string[] { return this.plugins.map((p) => p.name); }
+
+  async mutate(op: Operation, def: ResourceDef, obj: Obj, old?: Obj, sub?: string): Promise<void> {
+    for (const p of this.plugins) await p.mutate?.({ op, def, obj, old, sub, store: this.store });
+  }
+
+  async validate(op: Operation, def: ResourceDef, obj: Obj, old?: Obj, sub?: string): Promise<void> {
+    for (const p of this.plugins) await p.validate?.({ op, def, obj, old, sub, store: this.store });
+  }
+}
