@@ -72,6 +72,12 @@ export async function serveWatch(store: Store, t: Target, q: WatchQuery, asTable
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeout);
     res.on('close', () => { clearTimeout(timer); resolve(); });
+    // The store may end the watch later (etcd reports a compacted revision asynchronously).
+    watcher.failed.catch((err) => {
+      if (err instanceof StoreError && err.code === 'Compacted') send('ERROR', expired(`too old resource version: ${rv} (${store.backend.compactedRevision()})`).toStatus() as Obj);
+      clearTimeout(timer);
+      resolve();
+    });
   });
   watcher.cancel();
   if (bookmarks) clearInterval(bookmarks);

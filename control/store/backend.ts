@@ -17,7 +17,20 @@ export interface StoreEvent {
 
 export interface ListResult { kvs: KeyValue[]; revision: number }
 
-export interface Watcher { cancel(): void }
+export interface Watcher {
+  cancel(): void;
+  /** Rejects when the store ends the watch on its own: StoreError('Compacted') when the start
+   *  revision was compacted away (etcd says so asynchronously), or a lost upstream. */
+  failed: Promise<never>;
+}
+
+/** A watch failure nobody has to listen to (no unhandled rejection). */
+export function failure(): { failed: Promise<never>; fail(err: Error): void } {
+  let fail!: (err: Error) => void;
+  const failed = new Promise<never>((_, reject) => { fail = reject; });
+  failed.catch(() => {});
+  return { failed, fail };
+}
 
 export interface Backend {
   get(key: string): Promise<KeyValue | undefined>;
@@ -29,7 +42,9 @@ export interface Backend {
   delete(key: string, expectedModRevision?: number): Promise<KeyValue>;
   list(prefix: string): Promise<ListResult>;
   count(prefix: string): Promise<number>;
-  /** Events for keys under prefix with revision > fromRevision, then live ones, in order. */
+  /** Events for keys under prefix with revision > fromRevision, then live ones, in order.
+   *  Throws StoreError('Compacted') when it knows fromRevision is compacted; otherwise the
+   *  Watcher's `failed` rejects with it. */
   watch(prefix: string, fromRevision: number, onEvent: (ev: StoreEvent) => void): Watcher;
   currentRevision(): Promise<number>;
   /** Oldest revision still watchable; watches from before it get StoreError('Compacted'). */

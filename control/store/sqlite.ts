@@ -1,9 +1,10 @@
 // Embedded storage on SQLite (better-sqlite3, WAL), the way k3s' kine keeps etcd's model in
 // a SQL table: one append-only row per write (revision = row id), the newest row per key is
 // the current value, a deleted flag marks tombstones, and compaction drops old rows.
+// sync=full (sqlite:///path?sync=full) makes every acknowledged write durable (fsync per commit).
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { Backend, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
+import { Backend, failure, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
 
 interface Row { rev: number; key: string; value: string; create_rev: number; deleted: number }
 
@@ -15,10 +16,10 @@ export class SqliteBackend implements Backend {
   private compacted = 0;
   private stmts;
 
-  constructor(path: string) {
+  constructor(path: string, opts: { sync?: 'normal' | 'full' } = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS kv (
         rev INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT NOT NULL,
@@ -34,7 +35,9 @@ export class SqliteBackend implements Backend {
         WHERE key >= ? AND key < ? GROUP BY key) last ON kv.rev = last.rev WHERE kv.deleted = 0 ORDER BY kv.key`),
       since: this.db.prepare<[number, string, string], Row>('SELECT * FROM kv WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
       prevOf: this.db.prepare<[string, number], Row>('SELECT * FROM kv WHERE key = ? AND rev < ? ORDER BY rev DESC LIMIT 1'),
-      maxRev: this.db.prepare<[], { rev: number | null }>('SELECT MAX(rev) AS rev FROM kv'),
+      // The AUTOINCREMENT counter, not MAX(rev): compaction may drop the newest rows (tombstones).
+      maxRev: this.db.prepare<[], { rev: number | null }>(`SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0),
+        COALESCE((SELECT MAX(rev) FROM kv), 0)) AS rev`),
       getMeta: this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?'),
       setMeta: this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
       compact: this.db.prepare(`DELETE FROM kv WHERE rev <= ? AND (deleted = 1 OR rev < (SELECT MAX(rev) FROM kv k2 WHERE k2.key = kv.key))`),
@@ -113,7 +116,7 @@ export class SqliteBackend implements Backend {
       onEvent(ev);
     };
     this.events.on('event', listener);
-    return { cancel: () => this.events.off('event', listener) };
+    return { cancel: () => this.events.off('event', listener), failed: failure().failed };
   }
 
   async currentRevision(): Promise<number> {

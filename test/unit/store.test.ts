@@ -1,78 +1,98 @@
-// One suite for every storage backend (only the embedded SQLite one today): revisions,
-// compare-and-swap, prefix lists, watch from a revision, compaction → Compacted.
+// The storage suite (store-suite.ts) on the embedded SQLite backend, bare and behind the watch
+// cache, plus what is SQLite's own: URL options, durability mode, the watch cache's fan-out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, StoreError, type Backend, type StoreEvent } from '../../control/store/index.js';
+import { openStore, type Backend } from '../../control/store/index.js';
+import { WatchCache } from '../../control/store/watch-cache.js';
+import { SqliteBackend } from '../../control/store/sqlite.js';
+import { parseEtcdUrl } from '../../control/store/etcd.js';
+import { parseDuration } from '../../control/store/compactor.js';
+import { storeSuite } from './store-suite.js';
 
-const backends: Record<string, () => { b: Backend; cleanup(): void }> = {
-  sqlite: () => {
+function sqlite(query = '') {
+  return async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tskube-store-'));
-    return { b: openStore(`sqlite://${join(dir, 'state.db')}`), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  },
-};
-
-for (const [name, make] of Object.entries(backends)) {
-  test(`${name}: create, get, update with CAS, delete`, async () => {
-    const { b, cleanup } = make();
-    try {
-      const a = await b.create('/registry/pods/default/a', '{"v":1}');
-      await assert.rejects(b.create('/registry/pods/default/a', '{}'), (e: StoreError) => e.code === 'KeyExists');
-      const a2 = await b.update('/registry/pods/default/a', '{"v":2}', a.modRevision);
-      assert.ok(a2.modRevision > a.modRevision);
-      assert.equal(a2.createRevision, a.modRevision);
-      await assert.rejects(b.update('/registry/pods/default/a', '{"v":3}', a.modRevision), (e: StoreError) => e.code === 'Conflict');
-      assert.equal((await b.get('/registry/pods/default/a'))?.value, '{"v":2}');
-      await b.delete('/registry/pods/default/a');
-      assert.equal(await b.get('/registry/pods/default/a'), undefined);
-      await assert.rejects(b.delete('/registry/pods/default/a'), (e: StoreError) => e.code === 'NotFound');
-      // A deleted key can be created again, with a new createRevision.
-      const again = await b.create('/registry/pods/default/a', '{}');
-      assert.equal(again.createRevision, again.modRevision);
-    } finally { await b.close(); cleanup(); }
-  });
-
-  test(`${name}: list by prefix sees only current values`, async () => {
-    const { b, cleanup } = make();
-    try {
-      await b.create('/registry/pods/default/a', '1');
-      const x = await b.create('/registry/pods/default/b', '2');
-      await b.create('/registry/pods/kube-system/c', '3');
-      await b.create('/registry/podsx/default/d', '4');
-      await b.update('/registry/pods/default/b', '22', x.modRevision);
-      const l = await b.list('/registry/pods/default/');
-      assert.deepEqual(l.kvs.map((k) => [k.key, k.value]), [['/registry/pods/default/a', '1'], ['/registry/pods/default/b', '22']]);
-      assert.equal(l.revision, await b.currentRevision());
-      assert.equal(await b.count('/registry/pods/'), 3);
-    } finally { await b.close(); cleanup(); }
-  });
-
-  test(`${name}: watch replays history after a revision, then follows live writes`, async () => {
-    const { b, cleanup } = make();
-    try {
-      const first = await b.create('/registry/pods/default/a', '1');
-      await b.create('/registry/pods/default/b', '2');
-      const seen: StoreEvent[] = [];
-      const w = b.watch('/registry/pods/', first.modRevision, (ev) => seen.push(ev));
-      await b.delete('/registry/pods/default/a');
-      await b.create('/registry/other/x', 'ignored');
-      await new Promise((r) => setTimeout(r, 10));
-      w.cancel();
-      assert.deepEqual(seen.map((e) => [e.type, e.kv.key]), [['PUT', '/registry/pods/default/b'], ['DELETE', '/registry/pods/default/a']]);
-      assert.equal(seen[1].prev?.value, '1');
-    } finally { await b.close(); cleanup(); }
-  });
-
-  test(`${name}: compaction makes older revisions unwatchable but keeps current values`, async () => {
-    const { b, cleanup } = make();
-    try {
-      const a = await b.create('/registry/pods/default/a', '1');
-      const a2 = await b.update('/registry/pods/default/a', '2', a.modRevision);
-      await b.compact(a2.modRevision);
-      assert.throws(() => b.watch('/registry/pods/', a.modRevision - 1, () => {}), (e: StoreError) => e.code === 'Compacted');
-      assert.equal((await b.get('/registry/pods/default/a'))?.value, '2');
-    } finally { await b.close(); cleanup(); }
-  });
+    return { b: openStore(`sqlite://${join(dir, 'state.db')}${query}`), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  };
 }
+
+storeSuite('sqlite', sqlite('?watchcache=false&compact=0'));
+storeSuite('sqlite+watchcache', sqlite('?compact=0'));
+
+test('openStore: options in the URL; bad URLs are clear errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-store-'));
+  try {
+    const plain = openStore(`sqlite://${join(dir, 'a.db')}?watchcache=false&sync=full&compact=0`);
+    assert.ok(plain instanceof SqliteBackend);
+    const cached = openStore(`sqlite://${join(dir, 'b.db')}`);
+    assert.ok(cached instanceof WatchCache);
+    void plain.close(); void cached.close();
+    assert.throws(() => openStore(`sqlite://${join(dir, 'c.db')}?sync=sometimes`), /sync=sometimes/);
+    assert.throws(() => openStore('mysql://x'), /unsupported storage URL/);
+    assert.throws(() => openStore('etcd://'), /bad etcd URL/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('etcd URLs: several members and a key prefix', () => {
+  assert.deepEqual(parseEtcdUrl('127.0.0.1:2379,10.0.0.2:2379/tskube'), { hosts: ['http://127.0.0.1:2379', 'http://10.0.0.2:2379'], prefix: '/tskube' });
+  assert.deepEqual(parseEtcdUrl('etcd-0:2379'), { hosts: ['http://etcd-0:2379'], prefix: '' });
+  assert.throws(() => parseEtcdUrl('host-without-port/x'), /bad etcd URL/);
+});
+
+test('durations for the compaction interval', () => {
+  assert.equal(parseDuration('5m'), 300_000);
+  assert.equal(parseDuration('90s'), 90_000);
+  assert.equal(parseDuration('250'), 250);
+  assert.equal(parseDuration('0'), 0);
+  assert.throws(() => parseDuration('soon'), /bad duration/);
+});
+
+test('sync=full is PRAGMA synchronous=FULL (2); the default is NORMAL (1)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-store-'));
+  try {
+    const full = new SqliteBackend(join(dir, 'f.db'), { sync: 'full' });
+    const normal = new SqliteBackend(join(dir, 'n.db'));
+    const pragma = (b: SqliteBackend) => (b as unknown as { db: { pragma(s: string, o: object): unknown } }).db.pragma('synchronous', { simple: true });
+    assert.equal(pragma(full), 2);
+    assert.equal(pragma(normal), 1);
+    await full.close(); await normal.close();
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('watch cache: 100 watchers share one upstream watch and replay from memory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-store-'));
+  let upstreamWatches = 0;
+  const inner = openStore(`sqlite://${join(dir, 'state.db')}?watchcache=false&compact=0`);
+  const counting: Backend = Object.assign(Object.create(inner), {
+    watch: (...a: Parameters<Backend['watch']>) => { upstreamWatches++; return inner.watch(...a); },
+  });
+  const cache = new WatchCache(counting, 8);
+  try {
+    const start = await cache.currentRevision();
+    const seen: string[][] = Array.from({ length: 100 }, () => []);
+    const ws = seen.map((s, i) => cache.watch(i % 2 ? '/registry/pods/' : '/registry/pods/default/', start, (ev) => s.push(ev.kv.key)));
+    await cache.create('/registry/pods/default/a', '1');
+    await cache.create('/registry/pods/other/b', '1');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(upstreamWatches, 1);
+    assert.equal(cache.upstreamWatches(), 1);
+    assert.deepEqual(seen[0], ['/registry/pods/default/a']);
+    assert.deepEqual(seen[1], ['/registry/pods/default/a', '/registry/pods/other/b']);
+    // A late watcher from the start revision is served from the cache's history.
+    const late: string[] = [];
+    const lw = cache.watch('/registry/pods/', start, (ev) => late.push(ev.kv.key));
+    assert.equal(late.length, 2);
+    assert.equal(upstreamWatches, 1);
+    // Past the cache's capacity, older revisions fall back to the store.
+    for (let i = 0; i < 20; i++) await cache.create(`/registry/pods/default/x${i}`, '1');
+    await new Promise((r) => setTimeout(r, 20));
+    const old: string[] = [];
+    const ow = cache.watch('/registry/pods/', start, (ev) => old.push(ev.kv.key));
+    assert.equal(old.length, 22);
+    assert.equal(upstreamWatches, 2);
+    [...ws, lw, ow].forEach((w) => w.cancel());
+  } finally { await cache.close(); rmSync(dir, { recursive: true, force: true }); }
+});
