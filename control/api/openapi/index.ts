@@ -1,12 +1,56 @@
-// OpenAPI for kubectl: /openapi/v3 (and v2), so default strict validation and `kubectl
-// explain` work, plus the schema-driven unknown-field check behind fieldValidation=Strict.
-// (Placeholder until the schemas land: no routes, no unknown fields reported.)
-import type { FastifyInstance } from 'fastify';
+// OpenAPI for kubectl: /openapi/v3 (index + one document per group-version) so default
+// strict validation, `kubectl explain` and apply's patch computation work, /openapi/v2 as
+// JSON for older clients, and the schema-driven unknown-field check behind fieldValidation=Strict.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResourceDef } from '../resource-def.js';
+import { StatusError } from '../status.js';
+import { groupVersionDocs, pathsIndex } from './documents.js';
+import { bodySchema, unknownFieldsIn } from './fields.js';
+import { swaggerV2 } from './v2.js';
 
-export function registerOpenApi(_app: FastifyInstance): void {}
+export { bodySchema, unknownFieldsIn } from './fields.js';
+export { definitions, definitionFor, resolve } from './schemas.js';
 
-/** Paths (e.g. "spec.replicass") of fields the schema of def does not know. */
-export function unknownFields(_def: ResourceDef, _obj: unknown): string[] {
-  return [];
+const notAcceptable = (accept: string) =>
+  new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json (got ${accept})`);
+
+/** JSON unless the client accepts only other types (the proto-openapi encodings). */
+function wantsJson(req: FastifyRequest): boolean {
+  const accept = String(req.headers.accept ?? '');
+  if (!accept) return true;
+  return accept.split(',').some((t) => {
+    const mt = t.split(';')[0].trim();
+    return mt === 'application/json' || mt === '*/*' || mt === 'application/*';
+  });
+}
+
+function sendJson(req: FastifyRequest, reply: FastifyReply, body: string | object, etag?: string) {
+  if (!wantsJson(req)) throw notAcceptable(String(req.headers.accept));
+  if (etag) {
+    reply.header('etag', `"${etag}"`);
+    if (req.headers['if-none-match'] === `"${etag}"`) return reply.code(304).send();
+  }
+  return reply.type('application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+export function registerOpenApi(app: FastifyInstance): void {
+  app.get('/openapi/v3', async (req, reply) => sendJson(req, reply, pathsIndex()));
+  app.get('/openapi/v3/*', async (req, reply) => {
+    const key = (req.params as { '*': string })['*'].replace(/\/+$/, '');
+    const d = groupVersionDocs().get(key);
+    if (!d) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (GET /openapi/v3/${key})`);
+    const hash = (req.query as { hash?: string }).hash;
+    if (hash && hash !== d.hash) return reply.redirect(`/openapi/v3/${key}?hash=${d.hash}`, 301);
+    reply.header('cache-control', hash ? 'public, immutable, max-age=31536000' : 'no-cache, private');
+    return sendJson(req, reply, d.body, d.hash);
+  });
+  app.get('/openapi/v2', async (req, reply) => {
+    const v2 = swaggerV2();
+    return sendJson(req, reply, v2.body, v2.hash);
+  });
+}
+
+/** Paths (e.g. "spec.replicass") of fields the schema of def (or of the body's own kind) does not know. */
+export function unknownFields(def: ResourceDef, obj: unknown): string[] {
+  return unknownFieldsIn(bodySchema(def, obj), obj);
 }
