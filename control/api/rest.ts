@@ -3,6 +3,7 @@
 // defaulting → mutating admission → validation → validating admission → strategy hook →
 // store (compare-and-swap).
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Obj, ResourceDef } from './resource-def.js';
 import { apiVersionOf } from './resource-def.js';
 import type { Store } from './storage.js';
@@ -66,11 +67,13 @@ export class Rest {
     const obj = this.checkIdentity(t, body);
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = `${m.generateName}${genSuffix()}`;
-    t.def.defaults?.(obj);
-    await this.admission.mutate('CREATE', t.def, obj);
-    const causes = t.def.validate?.(obj) ?? [];
-    if (causes.length) throw invalid(t.def.kind, t.def.group, m.name ?? '', causes);
-    await this.admission.validate('CREATE', t.def, obj);
+    await wrongTypesAreBadRequests(t, async () => {
+      t.def.defaults?.(obj);
+      await this.admission.mutate('CREATE', t.def, obj);
+      const causes = t.def.validate?.(obj) ?? [];
+      if (causes.length) throw invalid(t.def.kind, t.def.group, m.name ?? '', causes);
+      await this.admission.validate('CREATE', t.def, obj);
+    });
     Object.assign(m, { uid: randomUUID(), creationTimestamp: now(), generation: 1 });
     delete m.resourceVersion; delete m.deletionTimestamp; delete m.deletionGracePeriodSeconds;
     await t.def.beforeCreate?.(obj, { store: this.store });
@@ -107,7 +110,7 @@ export class Rest {
       if (!cur) throw notFound(t.def.resource, t.def.group, t.name!);
       if (precondRv && precondRv !== cur.metadata.resourceVersion) throw conflict(t.def.resource, t.def.group, t.name!);
       const next = this.checkIdentity(t, change(structuredClone(cur)));
-      next.metadata.name = t.name;
+      if (next.metadata.name !== t.name) throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${t.name})`);
       if (next.metadata.resourceVersion && next.metadata.resourceVersion !== cur.metadata.resourceVersion) throw conflict(t.def.resource, t.def.group, t.name!);
       try {
         return await this.save(t, cur, next, trusted);
@@ -132,12 +135,14 @@ export class Rest {
       obj.spec = { ...cur.spec, finalizers: obj.spec?.finalizers ?? [] };
       obj.status = cur.status;
     } else if (t.def.statusSubresource) obj.status = cur.status;
-    t.def.defaults?.(obj);
-    await this.admission.mutate('UPDATE', t.def, obj, cur, t.sub);
-    await t.def.beforeUpdate?.(obj, { store: this.store, old: cur });
-    const causes = t.sub === 'status' || trusted ? [] : t.def.validate?.(obj, cur) ?? [];
-    if (causes.length) throw invalid(t.def.kind, t.def.group, t.name!, causes);
-    await this.admission.validate('UPDATE', t.def, obj, cur, t.sub);
+    await wrongTypesAreBadRequests(t, async () => {
+      t.def.defaults?.(obj);
+      await this.admission.mutate('UPDATE', t.def, obj, cur, t.sub);
+      await t.def.beforeUpdate?.(obj, { store: this.store, old: cur });
+      const causes = t.sub === 'status' || trusted ? [] : t.def.validate?.(obj, cur) ?? [];
+      if (causes.length) throw invalid(t.def.kind, t.def.group, t.name!, causes);
+      await this.admission.validate('UPDATE', t.def, obj, cur, t.sub);
+    });
     const specOf = t.def.specOf ?? ((o: Obj) => o.spec);
     if (JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(cur))) m.generation = (cur.metadata.generation ?? 0) + 1;
     // An object being deleted goes away once its last finalizer is removed.
@@ -145,6 +150,8 @@ export class Rest {
     if (m.deletionTimestamp && !(m.finalizers?.length) && !specFinalizers && !(t.def.resource === 'pods' && cur.spec?.nodeName)) {
       return this.removeNow(t, cur);
     }
+    // A write that changes nothing is not a write: same resourceVersion, no watch event.
+    if (sameContent(obj, cur)) return cur;
     try {
       return await this.store.update(t.def, obj, Number(cur.metadata.resourceVersion));
     } catch (err) { this.storeError(err, t, t.name!); }
@@ -234,6 +241,25 @@ export class Rest {
   notAllowed(verb: string, t: Target): never {
     throw methodNotAllowed(`the server does not allow this method on the requested resource (${verb} ${t.def.resource}${t.sub ? '/' + t.sub : ''})`);
   }
+}
+
+/**
+ * A body whose fields have the wrong JSON types (a number where a list belongs) makes the
+ * strategy code trip; upstream fails such bodies while decoding, with 400 BadRequest.
+ */
+async function wrongTypesAreBadRequests(t: Target, f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (err) {
+    if (err instanceof TypeError) throw badRequest(`the body of the request does not have the shape of a ${t.def.kind}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Deep equality ignoring resourceVersion and key order. */
+function sameContent(a: Obj, b: Obj): boolean {
+  const strip = (o: Obj) => ({ ...o, apiVersion: undefined, kind: undefined, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return isDeepStrictEqual(strip(a), strip(b));
 }
 
 export function withType(def: ResourceDef, obj: Obj): Obj {
