@@ -1,7 +1,7 @@
 // Generates control/api/openapi/schemas.json, the OpenAPI v3 component schemas of the API
 // types, from kubernetes-types' .d.ts files (which carry upstream's doc comments), read with
 // the TypeScript 7 compiler API. Deterministic; re-run after upgrading kubernetes-types:
-//   npx tsc -p tsconfig.json && node dist/scripts/openapi/generate.js
+//   npx tsc -p tsconfig.json && node dist/scripts/openapi/generate.js [out.json]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,7 +14,7 @@ type Schema = Record<string, unknown>;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const typesDir = join(root, 'node_modules/kubernetes-types');
-const out = join(root, 'control/api/openapi/schemas.json');
+const out = process.argv[2] ?? join(root, 'control/api/openapi/schemas.json');
 
 /** kubernetes-types module → upstream definition prefix. */
 const modules: Record<string, string> = {

@@ -27,7 +27,8 @@ function protoFiles(dir: string, base = dir): string[] {
 }
 
 let root: protobuf.Root | undefined;
-function types(): protobuf.Root {
+/** Every message of proto/k8s, loaded once. */
+export function protoRoot(): protobuf.Root {
   if (!root) {
     const dir = protoDir();
     const r = new protobuf.Root();
@@ -49,7 +50,7 @@ function packageOf(apiVersion: string): string[] {
 /** The message type of apiVersion/kind, if we carry it. */
 export function messageType(apiVersion: string, kind: string): protobuf.Type | undefined {
   for (const pkg of packageOf(apiVersion)) {
-    const t = types().lookup(`${pkg}.${kind}`);
+    const t = protoRoot().lookup(`${pkg}.${kind}`);
     if (t instanceof protobuf.Type) return t;
   }
   return undefined;
@@ -63,7 +64,7 @@ export function decodeProtobuf(body: Buffer, contentType: string): unknown {
   }
   let envelope: Record<string, any>;
   try {
-    envelope = types().lookupType('k8s.io.apimachinery.pkg.runtime.Unknown').decode(body.subarray(MAGIC.length)) as never;
+    envelope = protoRoot().lookupType('k8s.io.apimachinery.pkg.runtime.Unknown').decode(body.subarray(MAGIC.length)) as never;
   } catch (err) {
     throw badRequest(`the protobuf envelope could not be decoded: ${(err as Error).message}`);
   }
