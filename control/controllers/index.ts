@@ -1,48 +1,112 @@
 // The controller manager: every controller in one process over one set of shared informers
-// (upstream kube-controller-manager). `tskube server` calls startControllers(client).
+// (upstream kube-controller-manager), leader-elected through the kube-system/kube-controller-manager
+// Lease, with /healthz and /metrics on 127.0.0.1:10257. `tskube server` calls startControllers(client).
+import { Gauge, Registry } from 'prom-client';
 import { ApiClient } from '../client/api-client.js';
 import { logger } from '../client/log.js';
+import { LeaderElector } from '../client/leaderelection.js';
 import { SharedInformers } from './informers.js';
 import { runControllerLoop, type Controller, type Running } from './util/run.js';
+import { startHealthServer } from './util/health-server.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
 import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
-import { NodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
+import { NodeLifecycleController, nodeLifecycleOptionsFromEnv, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
+import { NamespaceController } from './namespace/namespace-controller.js';
+import { ServiceAccountsController } from './serviceaccount/serviceaccounts-controller.js';
+import { ResourceQuotaController } from './resourcequota/resourcequota-controller.js';
+import { DaemonSetController } from './daemonset/daemonset-controller.js';
+import { JobController, type JobOptions } from './job/job-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
 
 export { EventRecorder } from './events.js';
 export { SharedInformers } from './informers.js';
 
+export const CONTROLLER_MANAGER_PORT = 10257;
+
 export interface ControllerManagerOptions {
-  /** Controllers to leave out, by name ("deployment", "replicaset", "endpoints", "nodeipam", …). */
+  /** Controllers to leave out, by name ("deployment", "replicaset", "daemonset", "job", …). */
   disable?: string[];
   nodeIpam?: NodeIpamOptions;
   nodeLifecycle?: NodeLifecycleOptions;
+  job?: JobOptions;
+  /** Campaign for the kube-system/kube-controller-manager Lease first (default true). */
+  leaderElect?: boolean;
+  /** /healthz + /metrics port on 127.0.0.1 (default 10257; negative: none). */
+  healthPort?: number;
 }
 
 const log = logger('controller-manager');
 
-export async function startControllers(client: ApiClient, opts: ControllerManagerOptions = {}): Promise<{ stop(): void }> {
-  const informers = new SharedInformers(client);
-  const all: Array<{ name: string; make: () => Controller; workers: number }> = [
-    { name: 'deployment', make: () => new DeploymentController(client, informers), workers: 2 },
-    { name: 'replicaset', make: () => new ReplicaSetController(client, informers), workers: 2 },
-    { name: 'endpoints', make: () => new EndpointsController(client, informers), workers: 2 },
-    { name: 'nodeipam', make: () => new NodeIpamController(client, informers, opts.nodeIpam), workers: 1 },
-    { name: 'nodelifecycle', make: () => new NodeLifecycleController(client, informers, opts.nodeLifecycle), workers: 1 },
-    { name: 'garbagecollector', make: () => new GarbageCollector(client, informers), workers: 2 },
-  ];
-  const disabled = new Set(opts.disable ?? []);
-  // Construct all first (they register informer handlers), then list once and run them.
-  const controllers = all.filter((c) => !disabled.has(c.name)).map((c) => ({ c: c.make(), workers: c.workers }));
-  const running: Running[] = [];
-  for (const { c, workers } of controllers) running.push(await runControllerLoop(c, informers, false, workers));
-  log.info({ controllers: controllers.map(({ c }) => c.name) }, 'controllers started');
+export interface ControllerManager { stop(): Promise<void>; isLeader(): boolean; identity?: string; healthPort?: number }
+
+export async function startControllers(client: ApiClient, opts: ControllerManagerOptions = {}): Promise<ControllerManager> {
+  const registry = new Registry();
+  let active: { informers: SharedInformers; running: Running[]; queues: Map<string, Controller> } | undefined;
+  new Gauge({ name: 'workqueue_depth', help: 'Current depth of each controller\'s work queue.', labelNames: ['name'], registers: [registry],
+    collect() { this.reset(); for (const [n, c] of active?.queues ?? []) this.set({ name: n }, c.queue.len()); } });
+  const leaderGauge = new Gauge({ name: 'leader_election_master_status', help: '1 while this instance leads.', labelNames: ['name'], registers: [registry] });
+
+  const start = async () => {
+    const informers = new SharedInformers(client);
+    const lifecycle = { ...nodeLifecycleOptionsFromEnv(), ...opts.nodeLifecycle };
+    const all: Array<{ name: string; make: () => Controller; workers: number }> = [
+      { name: 'deployment', make: () => new DeploymentController(client, informers), workers: 2 },
+      { name: 'replicaset', make: () => new ReplicaSetController(client, informers), workers: 2 },
+      { name: 'endpoints', make: () => new EndpointsController(client, informers), workers: 2 },
+      { name: 'nodeipam', make: () => new NodeIpamController(client, informers, opts.nodeIpam), workers: 1 },
+      { name: 'nodelifecycle', make: () => new NodeLifecycleController(client, informers, lifecycle), workers: 1 },
+      { name: 'garbagecollector', make: () => new GarbageCollector(client, informers), workers: 2 },
+      { name: 'namespace', make: () => new NamespaceController(client, informers), workers: 2 },
+      { name: 'serviceaccount', make: () => new ServiceAccountsController(client, informers), workers: 1 },
+      { name: 'resourcequota', make: () => new ResourceQuotaController(client, informers), workers: 1 },
+      { name: 'daemonset', make: () => new DaemonSetController(client, informers), workers: 2 },
+      { name: 'job', make: () => new JobController(client, informers, opts.job), workers: 2 },
+      { name: 'statefulset', make: () => new StatefulSetController(client, informers), workers: 2 },
+    ];
+    const disabled = new Set(opts.disable ?? []);
+    // Construct all first (they register informer handlers), then list once and run them.
+    const controllers = all.filter((c) => !disabled.has(c.name)).map((c) => ({ c: c.make(), workers: c.workers }));
+    const running: Running[] = [];
+    active = { informers, running, queues: new Map(controllers.map(({ c }) => [c.name, c])) };
+    for (const { c, workers } of controllers) running.push(await runControllerLoop(c, informers, false, workers));
+    log.info({ controllers: controllers.map(({ c }) => c.name) }, 'controllers started');
+  };
+  const stopAll = () => {
+    if (!active) return;
+    for (const r of active.running) r.stop();
+    active.informers.stop();
+    active = undefined;
+  };
+
+  const health = await startHealthServer({
+    component: 'controller-manager', port: opts.healthPort ?? CONTROLLER_MANAGER_PORT, registry,
+    checks: { leaderElection: () => elector?.healthy() ?? true },
+  });
+
+  let elector: LeaderElector | undefined;
+  if (opts.leaderElect === false) {
+    await start();
+    leaderGauge.set({ name: 'kube-controller-manager' }, 1);
+  } else {
+    elector = new LeaderElector(client, {
+      name: 'kube-controller-manager',
+      onStartedLeading: async () => { leaderGauge.set({ name: 'kube-controller-manager' }, 1); await start(); },
+      onStoppedLeading: () => { leaderGauge.set({ name: 'kube-controller-manager' }, 0); stopAll(); },
+      onNewLeader: (id) => log.info({ leader: id }, 'new leader observed'),
+    });
+    void elector.run();
+  }
   return {
-    stop() {
-      for (const r of running) r.stop();
-      informers.stop();
+    identity: elector?.identity,
+    healthPort: health?.port,
+    isLeader: () => elector?.isLeader() ?? true,
+    async stop() {
+      await elector?.stop();
+      stopAll();
+      await health?.close();
     },
   };
 }

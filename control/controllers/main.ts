@@ -1,16 +1,37 @@
 // `tskube controller-manager`: every controller alone, as a client of a running API server
-// (upstream kube-controller-manager).
+// (upstream kube-controller-manager), leader-elected unless --leader-elect=false.
 import { parseArgs } from 'node:util';
 import { ApiClient } from '../client/api-client.js';
 import { logger } from '../client/log.js';
-import { startControllers } from './index.js';
+import { startControllers, CONTROLLER_MANAGER_PORT } from './index.js';
 import { untilSignal } from '../client/signals.js';
 
+/** "40s", "5m", "300" → seconds. */
+export function parseDurationSeconds(v: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new Error(`${flag}: not a duration: ${JSON.stringify(v)} (e.g. 40s, 5m)`);
+  const n = Number(m[1]);
+  return ({ ms: n / 1000, s: n, m: n * 60, h: n * 3600 } as Record<string, number>)[m[2] ?? 's']!;
+}
+
 export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { server: { type: 'string', default: 'http://127.0.0.1:6443' } } });
+  const { values } = parseArgs({ args, options: {
+    server: { type: 'string', default: 'http://127.0.0.1:6443' },
+    'leader-elect': { type: 'string', default: 'true' },
+    port: { type: 'string', default: String(CONTROLLER_MANAGER_PORT) }, // --secure-port upstream
+    controllers: { type: 'string', default: '*' }, // "*,-job" leaves the job controller out
+    'node-monitor-grace-period': { type: 'string' },
+    'pod-eviction-timeout': { type: 'string' },
+  } });
+  const disable = values.controllers!.split(',').filter((c) => c.startsWith('-')).map((c) => c.slice(1));
+  const nodeLifecycle: Record<string, number> = {};
+  if (values['node-monitor-grace-period']) nodeLifecycle.gracePeriodSeconds = parseDurationSeconds(values['node-monitor-grace-period'], '--node-monitor-grace-period');
+  if (values['pod-eviction-timeout']) nodeLifecycle.defaultTolerationSeconds = parseDurationSeconds(values['pod-eviction-timeout'], '--pod-eviction-timeout');
   const client = new ApiClient({ server: values.server!, userAgent: 'tskube-controller-manager' });
-  const c = await startControllers(client);
-  logger('controller-manager').info({ server: values.server }, 'controllers running');
+  const c = await startControllers(client, {
+    disable, nodeLifecycle, leaderElect: values['leader-elect'] !== 'false', healthPort: Number(values.port),
+  });
+  logger('controller-manager').info({ server: values.server, identity: c.identity }, 'controller manager running');
   await untilSignal();
-  c.stop();
+  await c.stop();
 }

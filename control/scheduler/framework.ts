@@ -18,6 +18,8 @@ export const isSuccess = (s: Status) => s.code === 'Success';
 export interface Plugin { readonly name: string }
 
 export interface FilterPlugin extends Plugin {
+  /** Once per pod before filtering (upstream PreFilter): precompute; a failure fails every node. */
+  preFilter?(pod: Pod, nodes: NodeInfo[]): Status | undefined;
   filter(pod: Pod, node: NodeInfo): Status;
 }
 
@@ -26,6 +28,8 @@ export interface ScoreContext { nodes: NodeInfo[] }
 
 export interface ScorePlugin extends Plugin {
   readonly weight: number;
+  /** Once per pod before scoring (upstream PreScore). */
+  preScore?(pod: Pod, feasible: NodeInfo[], all: NodeInfo[]): void;
   score(pod: Pod, node: NodeInfo, ctx: ScoreContext): number;
   /** Rescale raw scores (one per feasible node, same order) into 0..MAX_NODE_SCORE, in place. */
   normalize?(pod: Pod, scores: number[]): void;

@@ -54,8 +54,23 @@ export function hostPorts(pod: Pod): string[] {
   return out;
 }
 
+/** The controller owner's uid: what the Spreading score groups replicas by. */
+export function ownerUid(p: Pod): string | undefined {
+  return p.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
+}
+
+/** True when the pod carries pod affinity or anti-affinity terms (kept apart so checks stay cheap). */
+export function hasPodAffinity(p: Pod): boolean {
+  const a = p.spec?.affinity;
+  return !!(a?.podAffinity || a?.podAntiAffinity);
+}
+
 export class NodeInfo {
   readonly pods = new Map<string, Pod>();
+  /** Pods per controller owner uid (Spreading reads this instead of walking every pod). */
+  readonly ownerCounts = new Map<string, number>();
+  /** Pods with pod (anti-)affinity terms (InterPodAffinity checks their terms against newcomers). */
+  readonly podsWithAffinity = new Map<string, Pod>();
   readonly requested: Resources = new Map();
   nonZero = { cpu: 0, memory: 0 };
   readonly usedPorts = new Map<string, number>();
@@ -76,6 +91,7 @@ export class NodeInfo {
   addPod(key: string, pod: Pod): void {
     if (this.pods.has(key)) this.removePod(key);
     this.pods.set(key, pod);
+    if (hasPodAffinity(pod)) this.podsWithAffinity.set(key, pod);
     this.account(pod, 1);
   }
 
@@ -83,10 +99,16 @@ export class NodeInfo {
     const pod = this.pods.get(key);
     if (!pod) return;
     this.pods.delete(key);
+    this.podsWithAffinity.delete(key);
     this.account(pod, -1);
   }
 
   private account(pod: Pod, sign: 1 | -1): void {
+    const owner = ownerUid(pod);
+    if (owner) {
+      const n = (this.ownerCounts.get(owner) ?? 0) + sign;
+      if (n > 0) this.ownerCounts.set(owner, n); else this.ownerCounts.delete(owner);
+    }
     for (const [k, v] of podRequests(pod)) this.requested.set(k, (this.requested.get(k) ?? 0) + sign * v);
     const nz = podNonZeroRequests(pod);
     this.nonZero = { cpu: this.nonZero.cpu + sign * nz.cpu, memory: this.nonZero.memory + sign * nz.memory };

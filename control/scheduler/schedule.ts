@@ -13,6 +13,14 @@ export type Decision =
 export function findFeasible(pod: Pod, nodes: NodeInfo[], profile: Profile): { feasible: NodeInfo[]; statuses: Map<string, Status> } {
   const feasible: NodeInfo[] = [];
   const statuses = new Map<string, Status>();
+  for (const f of profile.filters) {
+    let s: Status | undefined;
+    try { s = f.preFilter?.(pod, nodes); } catch (err) { s = { code: 'Error', reasons: [`${f.name}: ${(err as Error).message}`] }; }
+    if (s && !isSuccess(s)) {
+      for (const n of nodes) statuses.set(n.name, { ...s, plugin: f.name });
+      return { feasible, statuses };
+    }
+  }
   for (const n of nodes) {
     let failed: Status | undefined;
     for (const f of profile.filters) {
@@ -30,6 +38,7 @@ export function findFeasible(pod: Pod, nodes: NodeInfo[], profile: Profile): { f
 export function scoreNodes(pod: Pod, feasible: NodeInfo[], all: NodeInfo[], profile: Profile): number[] {
   const totals = feasible.map(() => 0);
   for (const p of profile.scores) {
+    p.preScore?.(pod, feasible, all);
     const raw = feasible.map((n) => p.score(pod, n, { nodes: all }));
     p.normalize?.(pod, raw);
     raw.forEach((s, i) => { totals[i]! += s * p.weight; });

@@ -2,7 +2,8 @@
 // without a node whose schedulerName is ours go through the queue; each is filtered and scored
 // (schedule.ts), assumed in the cache, and bound through pods/binding without blocking the next.
 // Pods that fit nowhere get PodScheduled=False + a FailedScheduling event and wait for a change.
-import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from '../client/api-client.js';
 import { keyOf } from '../client/informer.js';
 import { R } from '../client/resources.js';
@@ -14,6 +15,8 @@ import { isPodTerminal } from '../controllers/util/pods.js';
 import { SchedulerCache } from './cache.js';
 import { fitErrorMessage } from './framework.js';
 import { defaultProfile, type Profile } from './plugins/index.js';
+import type { VolumeLookup } from './plugins/volume-binding.js';
+import type { Informer } from '../client/informer.js';
 import { schedulePod } from './schedule.js';
 
 type P = Pod & KubeObject;
@@ -29,9 +32,24 @@ export class Scheduler {
   private readonly events;
   private readonly log = logger('scheduler');
   private timers: NodeJS.Timeout[] = [];
+  private readonly firstSeen = new Map<string, number>(); // pod key → first time queued (latency metric)
+  private pvcInf?: Informer<PersistentVolumeClaim & KubeObject>;
+  private pvInf?: Informer<PersistentVolume & KubeObject>;
+  readonly registry = new Registry();
+  private readonly attempts = new Counter({ name: 'scheduler_schedule_attempts_total', help: 'Scheduling attempts by result.', labelNames: ['result', 'profile'], registers: [this.registry] });
+  private readonly latency = new Histogram({ name: 'scheduler_pod_scheduling_duration_seconds', help: 'From a pod first queued to its binding.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60], registers: [this.registry] });
+  private readonly profile: Profile;
 
   constructor(private readonly client: ApiClient, private readonly informers: SharedInformers,
-              readonly schedulerName = 'default-scheduler', private readonly profile: Profile = defaultProfile()) {
+              readonly schedulerName = 'default-scheduler', profile?: Profile) {
+    const volumes: VolumeLookup = {
+      claim: (ns, name) => this.pvcInf?.get(`${ns}/${name}`),
+      volume: (name) => this.pvInf?.get(name),
+    };
+    this.profile = profile ?? defaultProfile(volumes);
+    const q = this.queue, parked = this.unschedulable;
+    new Gauge({ name: 'scheduler_pending_pods', help: 'Pending pods by queue.', labelNames: ['queue'], registers: [this.registry],
+      collect() { this.set({ queue: 'active' }, q.len()); this.set({ queue: 'unschedulable' }, parked.size); } });
     this.events = new EventRecorder(client, schedulerName);
     this.podInf = informers.for<Pod>(R.pods);
     this.nodeInf = informers.for<Node>(R.nodes);
@@ -66,6 +84,7 @@ export class Scheduler {
 
   private podDeleted(p: P): void {
     this.unschedulable.delete(keyOf(p));
+    this.firstSeen.delete(keyOf(p));
     this.cache.removePod(p);
     if (p.spec?.nodeName) this.retryUnschedulable(); // its resources are free again
   }
@@ -77,6 +96,7 @@ export class Scheduler {
   }
 
   async start(): Promise<void> {
+    await this.watchVolumesIfServed();
     await this.informers.start();
     for (const p of this.podInf.list()) if (this.pending(p)) this.queue.add(keyOf(p));
     this.timers.push(setInterval(() => this.cache.cleanupExpired(), 5_000));
@@ -89,6 +109,19 @@ export class Scheduler {
     this.log.info({ schedulerName: this.schedulerName }, 'scheduler started');
   }
 
+  /** PersistentVolumeClaims and PersistentVolumes are watched only when the API server serves them. */
+  private async watchVolumesIfServed(): Promise<void> {
+    try {
+      const core = await this.client.request<{ resources: Array<{ name: string }> }>('GET', '/api/v1');
+      const has = (n: string) => core.resources.some((r) => r.name === n);
+      if (has('persistentvolumeclaims')) this.pvcInf = this.informers.for({ group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true });
+      if (has('persistentvolumes')) this.pvInf = this.informers.for({ group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false });
+      for (const inf of [this.pvcInf, this.pvInf]) inf?.onChange(() => this.retryUnschedulable());
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'discovery failed; volumes with claims will not schedule');
+    }
+  }
+
   stop(): void {
     this.queue.shutDown();
     for (const t of this.timers) clearInterval(t);
@@ -97,9 +130,14 @@ export class Scheduler {
   async scheduleOne(key: string): Promise<void> {
     const pod = this.podInf.get(key);
     if (!pod || !this.pending(pod) || this.cache.isAssumed(key)) return;
+    if (!this.firstSeen.has(key)) this.firstSeen.set(key, performance.now());
     const nodes = this.cache.nodeInfos();
     const d = schedulePod(pod, nodes, this.profile);
-    if (d.node === undefined) return this.unschedulableFound(pod, fitErrorMessage(d.numNodes, d.statuses));
+    if (d.node === undefined) {
+      this.attempts.inc({ result: 'unschedulable', profile: this.schedulerName });
+      return this.unschedulableFound(pod, fitErrorMessage(d.numNodes, d.statuses));
+    }
+    this.attempts.inc({ result: 'scheduled', profile: this.schedulerName });
     this.cache.assume(pod, d.node);
     void this.bind(pod, d.node);
   }
@@ -112,11 +150,15 @@ export class Scheduler {
         target: { apiVersion: 'v1', kind: 'Node', name: node },
       });
       this.cache.finishBinding(pod);
+      const since = this.firstSeen.get(keyOf(pod));
+      this.firstSeen.delete(keyOf(pod));
+      if (since !== undefined) this.latency.observe((performance.now() - since) / 1000);
       void this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
       this.log.debug({ pod: `${namespace}/${name}`, node }, 'bound');
     } catch (err) {
       this.cache.forget(pod);
-      if (isNotFound(err) || isConflict(err)) return; // pod gone, or bound already (the watch will show it)
+      this.attempts.inc({ result: 'error', profile: this.schedulerName });
+      if (isNotFound(err) || isConflict(err)) { this.firstSeen.delete(keyOf(pod)); return; } // pod gone, or bound already (the watch will show it)
       this.log.warn({ pod: `${namespace}/${name}`, node, err: (err as Error).message }, 'binding failed');
       void this.events.event(pod, 'Warning', 'FailedScheduling', `Binding rejected: ${(err as Error).message}`);
       this.queue.addRateLimited(keyOf(pod));

@@ -1,10 +1,11 @@
 // Garbage collector (upstream garbagecollector, simplified): deletes objects whose owners are all
-// gone (ReplicaSets of a deleted Deployment, Pods of a deleted ReplicaSet), drops dangling
+// gone (ReplicaSets of a deleted Deployment; Pods of a deleted ReplicaSet, DaemonSet, StatefulSet, Job), drops dangling
 // ownerReferences, and runs the foregroundDeletion / orphan finalizers on owners being deleted.
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from '../../client/api-client.js';
 import { Informer, keyOf, splitKey } from '../../client/informer.js';
-import { R, apiVersionOf, type ResourceRef } from '../../client/resources.js';
+import type { ResourceRef } from '../../client/resources.js';
+import { W, resourceForKind } from '../util/resources.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { logger } from '../../client/log.js';
 import { SharedInformers } from '../informers.js';
@@ -23,7 +24,7 @@ export class GarbageCollector implements Controller {
   private readonly dependents = new Map<string, Set<string>>(); // owner uid → item keys
   private readonly log = logger('garbage-collector');
 
-  constructor(private readonly client: ApiClient, informers: SharedInformers, watched: ResourceRef[] = [R.deployments, R.replicasets, R.pods]) {
+  constructor(private readonly client: ApiClient, informers: SharedInformers, watched: ResourceRef[] = [W.deployments, W.replicasets, W.daemonsets, W.statefulsets, W.jobs, W.pods]) {
     for (const r of watched) {
       const inf = informers.for<KubeObject>(r);
       this.informers.set(r.resource, { r, inf });
@@ -165,7 +166,7 @@ export class GarbageCollector implements Controller {
 
 /** The resource an ownerReference points at, among those tskube serves. */
 export function resourceFor(ref: Pick<OwnerReference, 'apiVersion' | 'kind'>): ResourceRef | undefined {
-  return Object.values(R).find((r) => r.kind === ref.kind && apiVersionOf(r) === ref.apiVersion);
+  return resourceForKind(ref.apiVersion, ref.kind);
 }
 
 export async function startGarbageCollector(client: ApiClient, informers?: SharedInformers, workers = 2): Promise<Running> {

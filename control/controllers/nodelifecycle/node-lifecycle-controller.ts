@@ -1,9 +1,10 @@
 // Node lifecycle controller (small): watches each Node's heartbeat (its Lease in kube-node-lease
 // and its Ready condition). Silent longer than the grace period → Ready=Unknown and the
-// node.kubernetes.io/unreachable NoSchedule+NoExecute taints; heartbeats again → taints removed.
-// Evicting the pods of an unreachable node (NoExecute + tolerationSeconds) comes with issue 5.
+// node.kubernetes.io/unreachable NoSchedule+NoExecute taints and its pods NotReady; heartbeats
+// again → taints removed. Pods on a node with NoExecute taints are evicted after their
+// toleration (taint-eviction.ts); their owners replace them elsewhere.
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { Node, NodeCondition, Taint } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import { ApiClient, isConflict, isNotFound } from '../../client/api-client.js';
 import { keyOf } from '../../client/informer.js';
 import { R } from '../../client/resources.js';
@@ -11,13 +12,31 @@ import { WorkQueue } from '../../client/workqueue.js';
 import { logger } from '../../client/log.js';
 import { EventRecorder } from '../events.js';
 import { SharedInformers } from '../informers.js';
-import { runControllerLoop, type Controller, type Running } from '../util/run.js';
+import { runControllerLoop, errMessage, type Controller, type Running } from '../util/run.js';
+import { isPodTerminal } from '../util/pods.js';
+import { DEFAULT_TOLERATION_SECONDS, evictionTime } from './taint-eviction.js';
 
 export const UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const NOT_READY = 'node.kubernetes.io/not-ready';
 const LEASE_NS = 'kube-node-lease';
 
-export interface NodeLifecycleOptions { gracePeriodSeconds?: number; monitorPeriodSeconds?: number }
+export interface NodeLifecycleOptions {
+  /** Silence before a node turns Ready=Unknown (upstream --node-monitor-grace-period, 40 s). */
+  gracePeriodSeconds?: number;
+  monitorPeriodSeconds?: number;
+  /** tolerationSeconds for pods with no not-ready/unreachable toleration (300 s). */
+  defaultTolerationSeconds?: number;
+}
+
+/** Lab knobs: TSKUBE_NODE_GRACE (s) and TSKUBE_POD_EVICTION_TIMEOUT (s). */
+export function nodeLifecycleOptionsFromEnv(env = process.env): NodeLifecycleOptions {
+  const num = (v: string | undefined) => (v && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : undefined);
+  const out: NodeLifecycleOptions = {};
+  const grace = num(env.TSKUBE_NODE_GRACE), evict = num(env.TSKUBE_POD_EVICTION_TIMEOUT);
+  if (grace !== undefined) out.gracePeriodSeconds = grace;
+  if (evict !== undefined) out.defaultTolerationSeconds = evict;
+  return out;
+}
 
 /**
  * The taints the controller wants on a node, given its Ready condition (upstream
@@ -42,6 +61,7 @@ export class NodeLifecycleController implements Controller {
   readonly queue = new WorkQueue();
   private readonly nodeInf;
   private readonly leaseInf;
+  private readonly podInf;
   /** Our own clock of the last heartbeat change we saw (upstream probeTimestamp: no clock skew). */
   private readonly probe = new Map<string, { beat: string; at: number }>();
   private readonly graceMs: number;
@@ -57,6 +77,9 @@ export class NodeLifecycleController implements Controller {
     this.nodeInf.onChange((n) => this.queue.add(keyOf(n)));
     this.nodeInf.onDelete((n) => this.probe.delete(keyOf(n)));
     this.leaseInf.onChange((l) => this.queue.add(l.metadata!.name!));
+    this.podInf = informers.for<Pod>(R.pods);
+    this.podInf.onAdd((p) => { if (p.spec?.nodeName) this.queue.add(p.spec.nodeName); });
+    this.podInf.onUpdate((o, p) => { if (p.spec?.nodeName && (!o.spec?.nodeName || o.spec.tolerations !== p.spec.tolerations)) this.queue.add(p.spec.nodeName); });
   }
 
   enqueueAll(): void {
@@ -86,6 +109,44 @@ export class NodeLifecycleController implements Controller {
     const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
     if (silentFor > this.graceMs && ready?.status !== 'Unknown') await this.markUnknown(node);
     else await this.syncTaints(node);
+    await this.evictPods(node);
+  }
+
+  /** Deletes pods that no longer tolerate the node's NoExecute taints; requeues for the next deadline. */
+  private async evictPods(node: Node): Promise<void> {
+    const taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute');
+    if (!taints.length) return;
+    const name = node.metadata!.name!;
+    const now = Date.now();
+    let next: number | undefined;
+    for (const pod of this.podInf.list()) {
+      if (pod.spec?.nodeName !== name || pod.metadata?.deletionTimestamp || isPodTerminal(pod)) continue;
+      const at = evictionTime(pod, taints, this.opts.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS, now);
+      if (at === undefined) continue;
+      if (at > now) { next = Math.min(next ?? at, at); continue; }
+      const ref = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      try {
+        await this.client.delete(R.pods, pod.metadata!.name!, pod.metadata!.namespace, { uid: pod.metadata?.uid as string | undefined });
+        this.log.info({ pod: ref, node: name }, 'evicted pod: NoExecute taint no longer tolerated');
+        void this.events.event({ ...pod, apiVersion: 'v1', kind: 'Pod' } as never, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${ref}`);
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) this.log.warn({ pod: ref, err: errMessage(err) }, 'eviction failed');
+      }
+    }
+    if (next !== undefined) this.queue.addAfter(name, next - now + 50);
+  }
+
+  /** upstream MarkPodsNotReady: pods on a node nobody hears from are not Ready any more. */
+  private async markPodsNotReady(name: string): Promise<void> {
+    const ts = new Date().toISOString();
+    for (const pod of this.podInf.list()) {
+      if (pod.spec?.nodeName !== name || isPodTerminal(pod)) continue;
+      const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+      if (ready?.status === 'False') continue;
+      await this.client.patch(R.pods, pod.metadata!.name!, pod.metadata!.namespace,
+        { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'NodeNotReady', lastTransitionTime: ts }] } }, 'strategic', 'status')
+        .catch((err) => { if (!isNotFound(err)) this.log.debug({ err: errMessage(err) }, 'could not mark pod not ready'); });
+    }
   }
 
   /** Every condition the kubelet posts becomes Unknown: nobody knows any more. */
@@ -102,6 +163,7 @@ export class NodeLifecycleController implements Controller {
     try {
       await this.client.updateStatus(R.nodes, { ...node, apiVersion: 'v1', kind: 'Node', status: { ...(node.status ?? {}), conditions: next } } as never);
       this.log.warn({ node: node.metadata?.name }, 'node stopped posting status: Ready=Unknown');
+      await this.markPodsNotReady(node.metadata!.name!);
       void this.events.event({ ...node, kind: 'Node' } as never, 'Normal', 'NodeNotReady', `Node ${node.metadata?.name} status is now: NodeNotReady`);
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) throw err;

@@ -3,11 +3,7 @@
 // replicas of a Deployment land on different nodes.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { MAX_NODE_SCORE, type ScorePlugin } from '../framework.js';
-import type { NodeInfo } from '../node-info.js';
-
-function ownerUid(p: Pod): string | undefined {
-  return p.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
-}
+import { ownerUid, type NodeInfo } from '../node-info.js';
 
 /** Does `other` count as a sibling of `pod` for spreading? */
 export function sameGroup(pod: Pod, other: Pod): boolean {
@@ -24,6 +20,8 @@ export class Spreading implements ScorePlugin {
 
   /** Raw score: how many siblings the node already runs (lower is better; see normalize). */
   score(pod: Pod, n: NodeInfo): number {
+    const owner = ownerUid(pod);
+    if (owner) return n.ownerCounts.get(owner) ?? 0; // the pod itself is not on any node yet
     let count = 0;
     for (const other of n.pods.values()) if (sameGroup(pod, other)) count++;
     return count;
