@@ -1,6 +1,6 @@
 // The real kubectl against a tskube server with default strict validation: apply (create and
 // an edited re-apply) without --validate=false, unknown fields refused server-side with
-// nothing stored, and `kubectl explain` — on kubectl 1.32 and 1.33.
+// nothing stored, and `kubectl explain` — on kubectl 1.32 and on 1.27–1.33 beside it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -124,10 +124,10 @@ test('kubectl explain answers from the OpenAPI v3 schemas', async () => {
   assert.match(t.stdout, /targetPort <IntOrString>/);
 });
 
-for (const version of ['1.33', '1.27']) {
+// 1.27 reads /openapi/v2 in protobuf for validation; 1.28+ read /openapi/v3.
+for (const version of ['1.27', '1.28', '1.29', '1.30', '1.31', '1.33']) {
   const bin = `/usr/lib/google-cloud-sdk/bin/kubectl.${version}`;
-  const why = !existsSync(bin) ? `${bin} is not installed`
-    : version === '1.27' ? 'kubectl 1.27 reads only /openapi/v2 in protobuf (gnostic), which is not served yet' : false;
+  const why = existsSync(bin) ? false : `${bin} is not installed`;
   test(`kubectl ${version}: apply with strict validation and explain`, { skip: why }, async () => {
     const ns = `v${version.replace('.', '')}`;
     assert.equal((await run(bin, ['create', 'namespace', ns])).code, 0);

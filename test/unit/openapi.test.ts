@@ -11,6 +11,8 @@ import { allResources, deployments, pods, services } from '../../control/api/res
 import { definitionFor, definitions, resolve, unknownFields } from '../../control/api/openapi/index.js';
 import { groupVersionDocs, pathsIndex } from '../../control/api/openapi/documents.js';
 import { swaggerV2 } from '../../control/api/openapi/v2.js';
+import { swaggerV2Proto } from '../../control/api/openapi/v2-proto.js';
+import protobuf from 'protobufjs';
 import { repoRoot } from '../helpers/server.js';
 
 test('every served kind has a schema with its group-version-kind and a description', () => {
@@ -96,6 +98,18 @@ test('/openapi/v2 is Swagger 2.0 with #/definitions refs', () => {
   assert.ok(v2.definitions['io.k8s.api.core.v1.Pod']);
   assert.ok(!swaggerV2().body.includes('#/components/'));
   assert.equal(v2.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].type, 'string');
+});
+
+test('/openapi/v2 in gnostic protobuf carries GVK extensions and fieldValidation on PATCH (kubectl 1.27)', () => {
+  const Document = new protobuf.Root().loadSync(join(repoRoot, 'proto/k8s/openapiv2/OpenAPIv2.proto'), { keepCase: true }).lookupType('openapi.v2.Document');
+  const doc = Document.toObject(Document.decode(swaggerV2Proto())) as Record<string, any>;
+  assert.equal(doc.swagger, '2.0');
+  const item = doc.paths.path.find((p: { name: string }) => p.name === '/apis/apps/v1/namespaces/{namespace}/deployments/{name}').value;
+  const gvk = item.patch.vendor_extension.find((e: { name: string }) => e.name === 'x-kubernetes-group-version-kind');
+  assert.deepEqual(JSON.parse(gvk.value.yaml), { group: 'apps', version: 'v1', kind: 'Deployment' });
+  assert.ok(item.patch.parameters.some((p: any) => p.parameter?.non_body_parameter?.query_parameter_sub_schema?.name === 'fieldValidation'));
+  const pod = doc.definitions.additional_properties.find((d: { name: string }) => d.name === 'io.k8s.api.core.v1.Pod').value;
+  assert.equal(pod.properties.additional_properties.find((p: { name: string }) => p.name === 'spec').value._ref, '#/definitions/io.k8s.api.core.v1.PodSpec');
 });
 
 test('unknownFields names unknown fields by path, nested in objects and lists', () => {

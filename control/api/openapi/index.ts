@@ -1,12 +1,13 @@
 // OpenAPI for kubectl: /openapi/v3 (index + one document per group-version) so default
-// strict validation, `kubectl explain` and apply's patch computation work, /openapi/v2 as
-// JSON for older clients, and the schema-driven unknown-field check behind fieldValidation=Strict.
+// strict validation, `kubectl explain` and apply's patch computation work, /openapi/v2 (JSON,
+// or gnostic protobuf for kubectl ≤ 1.28), and the unknown-field check behind fieldValidation=Strict.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResourceDef } from '../resource-def.js';
 import { StatusError } from '../status.js';
 import { groupVersionDocs, pathsIndex } from './documents.js';
 import { bodySchema, unknownFieldsIn } from './fields.js';
 import { swaggerV2 } from './v2.js';
+import { V2_PROTO_TYPE, swaggerV2Proto } from './v2-proto.js';
 
 export { bodySchema, unknownFieldsIn } from './fields.js';
 export { definitions, definitionFor, resolve } from './schemas.js';
@@ -45,6 +46,9 @@ export function registerOpenApi(app: FastifyInstance): void {
     return sendJson(req, reply, d.body, d.hash);
   });
   app.get('/openapi/v2', async (req, reply) => {
+    if (String(req.headers.accept ?? '').includes(V2_PROTO_TYPE.split('@')[0])) {
+      return reply.type(V2_PROTO_TYPE).header('etag', `"${swaggerV2().hash}"`).send(swaggerV2Proto());
+    }
     const v2 = swaggerV2();
     return sendJson(req, reply, v2.body, v2.hash);
   });

@@ -33,7 +33,7 @@ export function protoRoot(): protobuf.Root {
     const dir = protoDir();
     const r = new protobuf.Root();
     r.resolvePath = (_origin, target) => join(dir, target);
-    r.loadSync(protoFiles(dir), { keepCase: true });
+    r.loadSync(protoFiles(join(dir, 'k8s.io'), dir), { keepCase: true });
     r.resolveAll();
     root = r;
   }
