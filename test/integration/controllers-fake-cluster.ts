@@ -1,7 +1,7 @@
 // Test helper: fake nodes (no kubelet, no containers) on a real `tskube server`, and a tiny
 // fake kubelet that does what a kubelet's status would: bound pods turn Running+Ready (or
-// Succeeded/Failed when their first container's command is ["exit", "<code>"] or they carry
-// the `fake.tskube.io/exit` annotation), deletions finish, and each live node renews its Lease.
+// Succeeded/Failed when they carry the `fake.tskube.io/exit` annotation; never Ready with
+// `fake.tskube.io/never-ready`), deletions finish, and each live node renews its Lease.
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, type KubeObject } from '../../control/client/api-client.js';
 import { R } from '../../control/client/resources.js';
@@ -23,6 +23,8 @@ export async function registerNode(client: ApiClient, n: FakeNodeSpec, index = 0
 }
 
 export const EXIT_ANNOTATION = 'fake.tskube.io/exit';
+/** A pod carrying this annotation runs but never turns Ready (a stuck rollout). */
+export const NEVER_READY_ANNOTATION = 'fake.tskube.io/never-ready';
 
 /** What the fake kubelet does with a pod on a live node: its next phase, if it should change. */
 function nextPhase(p: Pod): 'Running' | 'Succeeded' | 'Failed' | undefined {
@@ -71,7 +73,7 @@ export class FakeKubelet {
         const phase = nextPhase(p);
         if (!phase) continue;
         const now = new Date().toISOString();
-        const ready = phase === 'Running' ? 'True' : 'False';
+        const ready = phase === 'Running' && p.metadata?.annotations?.[NEVER_READY_ANNOTATION] === undefined ? 'True' : 'False';
         await this.client.updateStatus(R.pods, { ...p, status: {
           ...p.status, phase, hostIP: '192.168.56.11', podIP: p.status?.podIP ?? `10.244.${this.nodes.indexOf(node)}.${this.ip++ % 250}`, startTime: p.status?.startTime ?? now,
           conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Initialized', status: 'True' },
