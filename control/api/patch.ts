@@ -70,14 +70,18 @@ function keyOf(field: string, item: unknown): unknown {
 
 function mergeList(field: string, current: unknown, patch: unknown[]): unknown[] {
   const cur = Array.isArray(current) ? current : [];
-  if (mergePrimitiveLists.has(field)) return [...cur, ...patch.filter((x) => !cur.includes(x))];
+  if (mergePrimitiveLists.has(field)) return [...new Set([...cur, ...patch])];
   if (!mergeKeys[field] || !patch.every(isObj)) return patch.map(stripDirectives);
   if (patch.some((p) => isObj(p) && p.$patch === 'replace')) return patch.filter((p) => !(isObj(p) && p.$patch)).map(stripDirectives);
   const out = [...cur];
   for (const p of patch as Obj[]) {
     const key = keyOf(field, p);
+    if (p.$patch === 'delete') {
+      // Deletes every entry with that merge key (duplicates included), as documented upstream.
+      for (let j = out.length - 1; j >= 0; j--) if (keyOf(field, out[j]) === key) out.splice(j, 1);
+      continue;
+    }
     const i = out.findIndex((c) => keyOf(field, c) === key);
-    if (p.$patch === 'delete') { if (i >= 0) out.splice(i, 1); continue; }
     if (i >= 0) out[i] = strategicMergePatch(out[i], p);
     else out.push(stripDirectives(p));
   }
