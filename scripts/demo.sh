@@ -25,8 +25,7 @@ done
 kubectl get nodes -o wide
 
 echo "== kubectl apply -f scripts/demo/nginx.yaml"
-# --validate=false until the API server serves OpenAPI (issue 3).
-kubectl apply --validate=false -f scripts/demo/nginx.yaml
+kubectl apply -f scripts/demo/nginx.yaml
 kubectl rollout status deployment/nginx-deployment --timeout=120s
 kubectl get pods -o wide
 

@@ -95,12 +95,17 @@ export class Rest {
     return this.save(t, cur, obj);
   }
 
-  async patch(t: Target, contentType: string, patch: unknown): Promise<Obj> {
+  /** `check` sees the patched object before anything else (strict field validation). */
+  async patch(t: Target, contentType: string, patch: unknown, check?: (patched: Obj) => void): Promise<Obj> {
     if (t.sub === 'scale') {
       const scale = applyPatch(contentType, {}, patch) as Obj;
       return toScale(await this.patchWith(t, (cur) => ({ ...cur, spec: { ...cur.spec, replicas: scale?.spec?.replicas ?? cur.spec?.replicas } })));
     }
-    return this.patchWith(t, (cur) => applyPatch(contentType, cur, patch) as Obj);
+    return this.patchWith(t, (cur) => {
+      const patched = applyPatch(contentType, cur, patch) as Obj;
+      check?.(patched);
+      return patched;
+    });
   }
 
   /** Read-modify-write with retries on store conflicts, as upstream's GuaranteedUpdate. */

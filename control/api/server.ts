@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import client from 'prom-client';
 import type { Store } from './storage.js';
+import type { ResourceDef } from './resource-def.js';
 import { Rest, type Target } from './rest.js';
 import { Admission } from './admission/index.js';
 import { findResource } from './resources/index.js';
@@ -53,7 +54,8 @@ export interface ApiServerOptions {
 }
 
 export function buildApiServer(store: Store, opts: ApiServerOptions): { app: FastifyInstance; rest: Rest } {
-  const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024 });
+  // forceCloseConnections: open watches must not hold a shutdown up.
+  const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024, forceCloseConnections: true });
   const rest = new Rest(store, new Admission(store, opts.admission));
 
   // Every body is read as text, then parsed here, so a bad body becomes a Status, not a 500.
@@ -101,10 +103,7 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
     });
     const body = () => {
       const obj = parseBody(req.body, String(req.headers['content-type'] ?? ''));
-      if (q.fieldValidation === 'Strict' && req.method !== 'PATCH') {
-        const unknown = unknownFields(t.def, obj);
-        if (unknown.length) throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
-      }
+      if (q.fieldValidation === 'Strict' && req.method !== 'PATCH') rejectUnknownFields(t.def, obj);
       return obj;
     };
     const asTable = wantsTable(req.headers.accept);
@@ -143,9 +142,12 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
       case 'PUT':
         if (!t.name) return rest.notAllowed('PUT', t);
         return rest.update(t, body());
-      case 'PATCH':
+      case 'PATCH': {
         if (!t.name) return rest.notAllowed('PATCH', t);
-        return rest.patch(t, String(req.headers['content-type'] ?? ''), body());
+        // kubectl apply sends fieldValidation=Strict on its patches too: check the patched result.
+        const strict = q.fieldValidation === 'Strict' && !t.sub ? (patched: object) => rejectUnknownFields(t.def, patched) : undefined;
+        return rest.patch(t, String(req.headers['content-type'] ?? ''), body(), strict);
+      }
       case 'DELETE': {
         const opts = { ...(req.body ? body() as object : {}) } as Record<string, unknown>;
         if (q.gracePeriodSeconds !== undefined) opts.gracePeriodSeconds = Number(q.gracePeriodSeconds);
@@ -159,6 +161,14 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
   };
   for (const prefix of ['/api/*', '/apis/*']) app.all(prefix, handle);
   return { app, rest };
+}
+
+/** fieldValidation=Strict: unknown fields are a 400, with upstream's message. */
+function rejectUnknownFields(def: ResourceDef, obj: unknown): void {
+  const unknown = unknownFields(def, obj);
+  if (unknown.length) {
+    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  }
 }
 
 function parseBody(raw: unknown, contentType: string): unknown {

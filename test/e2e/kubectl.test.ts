@@ -26,10 +26,10 @@ after(() => { tskube('lab', 'down'); });
 
 test('apply creates; an edited re-apply changes exactly what changed, keeping others\' edits', async () => {
   await waitFor('3 Ready nodes', async () => (await k('get', 'nodes', '--no-headers')).split('\n').filter((l) => / Ready /.test(l)).length === 3, 60_000);
-  assert.match(await k('apply', '--validate=false', '-f', manifest('v1')), /deployment.apps\/web created\nconfigmap\/web-config created/);
+  assert.match(await k('apply', '-f', manifest('v1')), /deployment.apps\/web created\nconfigmap\/web-config created/);
   // Someone else's change between the two applies: it must survive the re-apply.
   await k('annotate', 'deployment/web', 'owner=ops');
-  assert.match(await k('apply', '--validate=false', '-f', manifest('v2')), /deployment.apps\/web configured\nconfigmap\/web-config configured/);
+  assert.match(await k('apply', '-f', manifest('v2')), /deployment.apps\/web configured\nconfigmap\/web-config configured/);
   const d = await json('get', 'deployment', 'web');
   assert.equal(d.spec.replicas, 3);
   assert.equal(d.metadata.labels.tier, 'front');
@@ -39,7 +39,7 @@ test('apply creates; an edited re-apply changes exactly what changed, keeping ot
   assert.equal(d.metadata.generation, 2 + 0, 'spec changed once by the re-apply (annotate does not bump generation)');
   const cm = await json('get', 'configmap', 'web-config');
   assert.deepEqual(cm.data, { color: 'green' }, 'a key removed from the manifest is removed');
-  assert.match(await k('apply', '--validate=false', '-f', manifest('v2')), /deployment.apps\/web unchanged\nconfigmap\/web-config unchanged/);
+  assert.match(await k('apply', '-f', manifest('v2')), /deployment.apps\/web unchanged\nconfigmap\/web-config unchanged/);
   await waitFor('3 web pods Running', async () => (await k('get', 'pods', '-l', 'app=web', '--no-headers')).split('\n').filter((l) => / Running /.test(l)).length === 3, 90_000, 250);
   await waitFor('observedGeneration caught up', async () => { const x = await json('get', 'deployment', 'web'); return x.status.observedGeneration === x.metadata.generation; });
 });

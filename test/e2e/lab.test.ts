@@ -73,7 +73,7 @@ test('2-3. nginx Deployment + Service applied; two pods Running, one on each wor
     }
   })().catch(() => {});
   const t0 = Date.now();
-  const applied = await k('apply', '--validate=false', '-f', manifest);
+  const applied = await k('apply', '-f', manifest);
   assert.equal(applied.code, 0, applied.stderr);
   const ps = await waitFor('2 nginx pods Running and Ready', allRunning(2), 90_000, 250);
   ac.abort();

@@ -26,13 +26,13 @@ spec: {selector: {app: web}, ports: [{port: 80, targetPort: 80}]}
 `;
 
 test('kubectl apply, get (Table), scale, re-apply, delete', async () => {
-  const applied = await kubectl(srv.kubeconfig, ['apply', '--validate=false', '-f', '-'], deployment);
+  const applied = await kubectl(srv.kubeconfig, ['apply', '-f', '-'], deployment);
   assert.equal(applied.code, 0, applied.stderr);
   assert.match(applied.stdout, /deployment.apps\/web created/);
   const get = await k('get', 'deploy,svc', '-o', 'wide');
   assert.match(get.stdout, /NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR/);
   assert.match(get.stdout, /service\/web\s+ClusterIP\s+10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+\s+<none>\s+80\/TCP/);
-  const again = await kubectl(srv.kubeconfig, ['apply', '--validate=false', '-f', '-'], deployment);
+  const again = await kubectl(srv.kubeconfig, ['apply', '-f', '-'], deployment);
   assert.match(again.stdout, /deployment.apps\/web unchanged/);
   assert.equal((await k('scale', 'deploy/web', '--replicas=4')).code, 0);
   const replicas = await k('get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas} {.metadata.generation}');
@@ -43,7 +43,7 @@ test('kubectl apply, get (Table), scale, re-apply, delete', async () => {
 });
 
 test('ClusterIPs are unique and a taken address is refused', async () => {
-  const mk = (name: string, ip?: string) => kubectl(srv.kubeconfig, ['create', '--validate=false', '-f', '-'],
+  const mk = (name: string, ip?: string) => kubectl(srv.kubeconfig, ['create', '-f', '-'],
     JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }], ...(ip ? { clusterIP: ip } : {}) } }));
   assert.equal((await mk('a', '10.96.5.5')).code, 0);
   const taken = await mk('b', '10.96.5.5');
@@ -54,7 +54,7 @@ test('ClusterIPs are unique and a taken address is refused', async () => {
 });
 
 test('bad input: malformed manifest, invalid names, stale update → Status errors, nothing stored', async () => {
-  const bad = await kubectl(srv.kubeconfig, ['create', '--validate=false', '-f', '-'],
+  const bad = await kubectl(srv.kubeconfig, ['create', '-f', '-'],
     JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'c' }] } }));
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /is invalid/);
