@@ -23,7 +23,7 @@ const mergeKeys: Record<string, string | ((item: Obj) => string)> = {
   volumes: 'name', volumeMounts: 'mountPath', volumeDevices: 'devicePath', imagePullSecrets: 'name',
   conditions: 'type', ownerReferences: 'uid', hostAliases: 'ip', topologySpreadConstraints: 'topologyKey',
   ports: (item) => ('containerPort' in item ? 'containerPort' : 'port'),
-  taints: 'key', addresses: 'type', // node addresses/taints merge by key upstream too
+  addresses: 'type', // node taints have no merge key upstream: they are replaced
 };
 /** Primitive lists that merge (set union) instead of being replaced. */
 const mergePrimitiveLists = new Set(['finalizers']);
