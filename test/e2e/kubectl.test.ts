@@ -81,6 +81,13 @@ test('get -w shows a pod go Pending → ContainerCreating → Running → Termin
   assert.ok(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1]!)), `watch printed ${states.join(' → ')}`);
 });
 
+test('explain answers from the served OpenAPI', async () => {
+  const out = await k('explain', 'pod.spec.containers');
+  assert.match(out, /KIND:\s+Pod/);
+  assert.match(out, /FIELD:\s+containers <\[\]Container>/);
+  assert.match(out, /image\s+<string>/);
+});
+
 test('describe shows the pod\'s events from the scheduler and kubelet', async () => {
   const pod = (await k('get', 'pods', '-l', 'app=web', '-o', 'name')).split('\n')[0]!;
   const d = await k('describe', pod);
