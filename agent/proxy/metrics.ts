@@ -28,3 +28,20 @@ export const syncFailures = once('kubeproxy_sync_proxy_rules_iptables_restore_fa
   name: 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total',
   help: 'Failed iptables-restore runs',
 }));
+
+export const syncKindDuration = once('kubeproxy_sync_proxy_rules_kind_duration_seconds', () => new Histogram({
+  name: 'kubeproxy_sync_proxy_rules_kind_duration_seconds',
+  help: 'SyncProxyRules latency in seconds by kind: full (every chain rewritten) or partial (changed Services only)',
+  labelNames: ['kind'],
+  buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+}));
+
+export const partialSyncFailures = once('kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total', () => new Counter({
+  name: 'kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total',
+  help: 'Partial iptables-restore runs that failed (a full sync follows)',
+}));
+
+export const lastQueuedTimestamp = once('kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds', () => new Gauge({
+  name: 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds',
+  help: 'The last time a sync of proxy rules was queued',
+}));

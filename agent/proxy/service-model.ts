@@ -1,15 +1,22 @@
-// Builds kube-proxy's model (types.ts) from API objects: Services and core/v1 Endpoints.
-// This is the only file that knows the endpoint source; an EndpointSlice version replaces
-// endpointsFor() and keeps the same output.
-import type { Endpoints, EndpointSubset, Service, ServicePort } from 'kubernetes-types/core/v1.js';
-import { servicePortKey, type EndpointInfo, type Protocol, type ProxyState, type ServicePortInfo } from './types.js';
+// Builds kube-proxy's model (types.ts) from API objects: a Service and the EndpointSlices
+// labelled kubernetes.io/service-name with its name. This is the only file that knows the
+// endpoint source; the proxy rebuilds one Service's entry whenever it or its slices change.
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { servicePortKey, type EndpointInfo, type Protocol, type ServiceEntry, type ServicePortInfo } from './types.js';
 
-/** Service ports kube-proxy handles: not headless, not ExternalName, with a cluster IP. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+const DEFAULT_AFFINITY_SECONDS = 10800; // upstream's DefaultClientIPServiceAffinitySeconds
+
+/** Service ports kube-proxy handles: not headless, not ExternalName, with an IPv4 cluster IP. */
 export function servicePortsOf(svc: Service): ServicePortInfo[] {
   const spec = svc.spec;
   const ip = spec?.clusterIP;
   if (!spec || spec.type === 'ExternalName' || !ip || ip === 'None') return [];
   if (ip.includes(':')) return []; // IPv6 is not handled yet
+  const nodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+  const affinity = spec.sessionAffinity === 'ClientIP'
+    ? spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS : undefined;
   return (spec.ports ?? []).map((p) => ({
     namespace: svc.metadata?.namespace ?? 'default',
     name: svc.metadata?.name ?? '',
@@ -17,69 +24,59 @@ export function servicePortsOf(svc: Service): ServicePortInfo[] {
     protocol: (p.protocol ?? 'TCP') as Protocol,
     clusterIP: ip,
     port: p.port,
-    nodePort: p.nodePort,
+    ...(nodePorts && p.nodePort ? { nodePort: p.nodePort } : {}),
+    ...(affinity !== undefined ? { affinitySeconds: affinity } : {}),
   }));
 }
 
 /**
- * The endpoint port of one subset serving a service port. The endpoints controller names
- * endpoint ports after the service port (and resolves named targetPorts per pod), so the
- * name decides; a named targetPort and a lone unnamed port are fallbacks.
+ * Endpoints of each port of svc from its slices, keyed by servicePortKey(), sorted and
+ * de-duplicated. A slice port serves a service port when name and protocol match (the
+ * EndpointSlice controller names slice ports after service ports and resolves named targetPorts).
  */
-function subsetPort(subset: EndpointSubset, sp: ServicePort, onlyPort: boolean): number | undefined {
-  const proto = sp.protocol ?? 'TCP';
-  const ports = (subset.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === proto);
-  const byName = ports.find((p) => (p.name ?? '') === (sp.name ?? ''));
-  if (byName) return byName.port;
-  if (typeof sp.targetPort === 'string') {
-    const byTarget = ports.find((p) => p.name === sp.targetPort);
-    if (byTarget) return byTarget.port;
-  }
-  if (onlyPort && ports.length === 1) return ports[0].port;
-  return undefined;
-}
-
-/** Endpoints of each port of svc, keyed by servicePortKey(), sorted and de-duplicated. */
-export function endpointsFor(svc: Service, ep: Endpoints | undefined): Map<string, EndpointInfo[]> {
+export function endpointsFromSlices(ports: ServicePortInfo[], slices: Iterable<EndpointSlice>): Map<string, EndpointInfo[]> {
   const out = new Map<string, EndpointInfo[]>();
-  const specPorts = svc.spec?.ports ?? [];
-  for (const sp of specPorts) {
-    const list: EndpointInfo[] = [];
-    const seen = new Set<string>();
-    for (const subset of ep?.subsets ?? []) {
-      const port = subsetPort(subset, sp, specPorts.length === 1);
-      if (port === undefined) continue;
-      const add = (ready: boolean) => (a: { ip: string; nodeName?: string }) => {
-        const id = `${a.ip}:${port}`;
-        if (seen.has(id)) return;
-        seen.add(id);
-        list.push({ ip: a.ip, port, ready, nodeName: a.nodeName });
-      };
-      (subset.addresses ?? []).forEach(add(true));
-      (subset.notReadyAddresses ?? []).forEach(add(false));
+  const seen = new Map<string, Set<string>>();
+  for (const sp of ports) { out.set(servicePortKey(sp), []); seen.set(servicePortKey(sp), new Set()); }
+  for (const slice of slices) {
+    if (slice.addressType && slice.addressType !== 'IPv4') continue;
+    for (const p of slice.ports ?? []) {
+      const sp = ports.find((s) => s.portName === (p.name ?? '') && s.protocol === (p.protocol ?? 'TCP'));
+      if (!sp || !p.port) continue;
+      const key = servicePortKey(sp);
+      const list = out.get(key)!, ids = seen.get(key)!;
+      for (const e of slice.endpoints ?? []) {
+        const ip = e.addresses?.[0];
+        if (!ip || ids.has(ip)) continue;
+        ids.add(ip);
+        const c = e.conditions ?? {};
+        const ready = c.ready !== false; // unset means ready, as upstream reads it
+        list.push({
+          ip, port: p.port, ready,
+          serving: c.serving ?? ready,
+          terminating: c.terminating ?? false,
+          ...(e.nodeName ? { nodeName: e.nodeName } : {}),
+        });
+      }
     }
-    list.sort((a, b) => compareIp(a.ip, b.ip) || a.port - b.port);
-    const key = servicePortKey({
-      namespace: svc.metadata?.namespace ?? 'default', name: svc.metadata?.name ?? '',
-      portName: sp.name ?? '', protocol: (sp.protocol ?? 'TCP') as Protocol,
-    });
-    out.set(key, list);
   }
+  for (const list of out.values()) list.sort((a, b) => compareIp(a.ip, b.ip) || a.port - b.port);
   return out;
 }
 
-/** The whole model from informer caches. getEndpoints looks up "ns/name". */
-export function buildProxyState(services: Service[], getEndpoints: (key: string) => Endpoints | undefined): ProxyState {
-  const state: ProxyState = { services: [], endpoints: new Map() };
-  for (const svc of services) {
-    const ports = servicePortsOf(svc);
-    if (ports.length === 0) continue;
-    state.services.push(...ports);
-    const key = `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name}`;
-    for (const [k, v] of endpointsFor(svc, getEndpoints(key))) state.endpoints.set(k, v);
-  }
-  state.services.sort((a, b) => (a.namespace + '/' + a.name + ':' + a.portName).localeCompare(b.namespace + '/' + b.name + ':' + b.portName));
-  return state;
+/** One Service's entry, or undefined when the proxy has nothing to do for it. */
+export function serviceEntry(svc: Service | undefined, slices: Iterable<EndpointSlice>): ServiceEntry | undefined {
+  if (!svc) return undefined;
+  const ports = servicePortsOf(svc);
+  if (ports.length === 0) return undefined;
+  return { ports, endpoints: endpointsFromSlices(ports, slices) };
+}
+
+/** The endpoints that receive traffic: the ready ones, else serving-and-terminating ones (upstream). */
+export function usableEndpoints(all: EndpointInfo[]): EndpointInfo[] {
+  const ready = all.filter((e) => e.ready);
+  if (ready.length) return ready;
+  return all.filter((e) => e.terminating && (e.serving ?? e.ready));
 }
 
 function compareIp(a: string, b: string): number {

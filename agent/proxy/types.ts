@@ -1,6 +1,6 @@
-// The in-memory model kube-proxy renders rules from: one entry per Service port, and the
-// endpoints behind it. Built from API objects by service-model.ts (core/v1 Endpoints today,
-// EndpointSlices later); consumed by the pure renderer in iptables/render.ts.
+// The in-memory model kube-proxy renders rules from: per Service ("ns/name"), its ports and the
+// endpoints behind each port. Built from Services + EndpointSlices by service-model.ts and kept
+// up to date one Service at a time; consumed by the pure renderer in iptables/render.ts.
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
@@ -12,21 +12,31 @@ export interface ServicePortInfo {
   protocol: Protocol;
   clusterIP: string;
   port: number;
-  nodePort?: number; // kept for NodePort; not rendered yet
+  nodePort?: number; // NodePort / LoadBalancer Services
+  /** sessionAffinity ClientIP: seconds a client sticks to its endpoint (upstream default 10800). */
+  affinitySeconds?: number;
 }
 
-/** One backend of a Service port. Only ready endpoints receive traffic. */
+/** One backend of a Service port, with its EndpointSlice conditions. */
 export interface EndpointInfo {
   ip: string;
   port: number;
   ready: boolean;
+  serving?: boolean; // undefined = same as ready
+  terminating?: boolean;
   nodeName?: string;
 }
 
-/** Everything one sync renders: service ports, and endpoints keyed by servicePortKey(). */
-export interface ProxyState {
-  services: ServicePortInfo[];
+/** Everything known about one Service: its proxied ports and each port's endpoints. */
+export interface ServiceEntry {
+  ports: ServicePortInfo[];
+  /** Keyed by servicePortKey(). */
   endpoints: Map<string, EndpointInfo[]>;
+}
+
+/** The whole model: Services by "ns/name". */
+export interface ProxyState {
+  services: Map<string, ServiceEntry>;
 }
 
 export interface ProxyConfig {
@@ -42,4 +52,18 @@ export function servicePortName(sp: Pick<ServicePortInfo, 'namespace' | 'name' |
 /** Key joining a service port to its endpoints: "ns/name:port/TCP". */
 export function servicePortKey(sp: Pick<ServicePortInfo, 'namespace' | 'name' | 'portName' | 'protocol'>): string {
   return `${sp.namespace}/${sp.name}:${sp.portName}/${sp.protocol}`;
+}
+
+/** A model from a flat list of service ports and their endpoints (tests, benchmarks). */
+export function stateOf(ports: ServicePortInfo[], endpoints: Map<string, EndpointInfo[]>): ProxyState {
+  const services = new Map<string, ServiceEntry>();
+  for (const sp of ports) {
+    const key = `${sp.namespace}/${sp.name}`;
+    let e = services.get(key);
+    if (!e) services.set(key, (e = { ports: [], endpoints: new Map() }));
+    e.ports.push(sp);
+    const k = servicePortKey(sp);
+    e.endpoints.set(k, endpoints.get(k) ?? []);
+  }
+  return { services };
 }

@@ -1,90 +1,174 @@
-// kube-proxy sync cost beside the raw kernel cost: for N Services × E endpoints, in a scratch
-// network namespace per backend, times render alone, syncProxyRules (render + one restore),
-// and a bare `iptables-restore -w --noflush` of the very same text spawned from this process.
-// Usage: node dist/test/bench/proxy.js [--sizes 100,1000] [--endpoints 10] [--backends nft,legacy] [--runs 3]
-import { execFileSync, spawnSync } from 'node:child_process';
+// kube-proxy cost beside the raw kernel cost, per backend, in scratch network namespaces:
+// - full sync (render + one restore + jump checks) vs a bare `iptables-restore -w --noflush` of
+//   the very same text into an empty namespace;
+// - one Service changed among N: from the event (model update) to rules applied, vs a raw
+//   one-chain restore into the same loaded table;
+// - first-packet latency (TCP connect) to a ClusterIP whose rule is last in KUBE-SERVICES, with
+//   N Services loaded vs 10, beside a direct connect to the pod IP.
+// Usage: node dist/test/bench/proxy.js [--sizes 1000,5000] [--endpoints 10] [--backends nft,legacy] [--changes 5]
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Iptables } from '../../agent/proxy/iptables/exec.js';
 import { Proxier } from '../../agent/proxy/iptables/proxier.js';
 import { renderRules } from '../../agent/proxy/iptables/render.js';
 import { backendFor, type Mode } from '../../agent/proxy/iptables/wrapper.js';
-import { servicePortKey, type EndpointInfo, type ProxyState } from '../../agent/proxy/types.js';
+import { serviceChainName } from '../../agent/proxy/iptables/chain-names.js';
+import { servicePortKey, servicePortName, type EndpointInfo, type ProxyState, type ServicePortInfo } from '../../agent/proxy/types.js';
 
-const NS = 'tskube-proxy-bench';
-const PREFIX = ['ip', 'netns', 'exec', NS];
+const NS = `tskube-proxy-bench-${process.pid}`;
+const NS_RAW = `${NS}-raw`;
+const NS_POD = `${NS}-pod`;
+const inNs = (ns: string) => ['ip', 'netns', 'exec', ns];
 const CONFIG = { clusterCIDR: '10.244.0.0/16', nodeIp: '192.168.56.11' };
+const PROBE = { ip: '10.96.255.254', pod: '10.244.255.2' };
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : def;
 }
 
-/** N services, E ready endpoints each, deterministic addresses. */
-export function syntheticState(n: number, e: number): ProxyState {
-  const state: ProxyState = { services: [], endpoints: new Map() };
-  for (let i = 0; i < n; i++) {
-    const sp = { namespace: 'bench', name: `svc-${i}`, portName: 'http', protocol: 'TCP' as const,
-      clusterIP: `10.96.${(i >> 8) & 255}.${i & 255}`, port: 80 };
-    state.services.push(sp);
-    const eps: EndpointInfo[] = [];
-    for (let j = 0; j < e; j++) {
-      const k = i * e + j;
-      eps.push({ ip: `10.244.${(k >> 8) & 255}.${k & 255}`, port: 8080, ready: true });
-    }
-    state.endpoints.set(servicePortKey(sp), eps);
+function portOf(i: number): ServicePortInfo {
+  return { namespace: 'bench', name: `svc-${i}`, portName: 'http', protocol: 'TCP', clusterIP: `10.96.${(i >> 8) & 255}.${i & 255}`, port: 80 };
+}
+function endpointsOf(i: number, e: number, extra = 0): EndpointInfo[] {
+  const eps: EndpointInfo[] = [];
+  for (let j = 0; j < e + extra; j++) {
+    const k = i * (e + 1) + j;
+    eps.push({ ip: `10.244.${(k >> 8) & 255}.${k & 255}`, port: 8080, ready: true });
   }
+  return eps;
+}
+
+/** N services × E ready endpoints, plus the probe Service (sorted last) that a real pod answers. */
+export function syntheticState(n: number, e: number): ProxyState {
+  const state: ProxyState = { services: new Map() };
+  for (let i = 0; i < n; i++) {
+    const sp = portOf(i);
+    state.services.set(`bench/svc-${i}`, { ports: [sp], endpoints: new Map([[servicePortKey(sp), endpointsOf(i, e)]]) });
+  }
+  const probe: ServicePortInfo = { namespace: 'zz-probe', name: 'probe', portName: '', protocol: 'TCP', clusterIP: PROBE.ip, port: 80 };
+  state.services.set('zz-probe/probe', { ports: [probe], endpoints: new Map([[servicePortKey(probe), [{ ip: PROBE.pod, port: 8080, ready: true }]]]) });
   return state;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const resetNs = () => {
-  try { execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' }); } catch { /* absent */ }
-  execFileSync('ip', ['netns', 'add', NS]);
-};
+const delNs = (ns: string) => { try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* absent */ } };
+const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+let podServer: ChildProcess | undefined;
 
-interface Row { backend: string; services: number; lines: number; render: number; firstSync: number; sync: number; raw: number }
+/** A node namespace with a route for Service IPs and one pod namespace serving TCP 8080. */
+function makeNamespaces(): void {
+  for (const ns of [NS, NS_RAW, NS_POD]) delNs(ns);
+  for (const ns of [NS, NS_RAW, NS_POD]) sh('ip', 'netns', 'add', ns);
+  sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
+  sh('ip', '-n', NS, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', NS_POD);
+  sh('ip', '-n', NS, 'addr', 'add', '10.244.255.1/24', 'dev', 'veth0');
+  sh('ip', '-n', NS, 'link', 'set', 'veth0', 'up');
+  sh('ip', '-n', NS, 'route', 'add', '10.96.0.0/12', 'dev', 'veth0');
+  sh('ip', '-n', NS_POD, 'addr', 'add', `${PROBE.pod}/24`, 'dev', 'eth0');
+  sh('ip', '-n', NS_POD, 'link', 'set', 'eth0', 'up');
+  sh('ip', '-n', NS_POD, 'link', 'set', 'lo', 'up');
+  sh('ip', '-n', NS_POD, 'route', 'add', 'default', 'via', '10.244.255.1');
+  podServer?.kill();
+  podServer = spawn('ip', ['netns', 'exec', NS_POD, process.execPath, '-e', "require('net').createServer(s=>s.end()).listen(8080)"], { stdio: 'ignore' });
+}
 
-async function benchOne(mode: Mode, n: number, e: number, runs: number): Promise<Row> {
-  resetNs();
-  const backend = backendFor(mode);
-  const state = syntheticState(n, e);
-  const proxier = new Proxier(new Iptables(backend, PREFIX), CONFIG, () => state);
-  const first = await proxier.syncProxyRules(); // full: iptables-save + restore + jump rules
-  const text = renderRules(state, CONFIG, []).text;
-  const render: number[] = [], sync: number[] = [], raw: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    let t = performance.now();
-    renderRules(state, CONFIG, []);
-    render.push(performance.now() - t);
-
-    t = performance.now();
-    await proxier.syncProxyRules(); // steady state: render + one restore, no save
-    sync.push(performance.now() - t);
-
-    t = performance.now();
-    const res = spawnSync(PREFIX[0], [...PREFIX.slice(1), backend.restore, '-w', '--noflush'], { input: text, maxBuffer: 1 << 30 });
-    raw.push(performance.now() - t);
-    if (res.status !== 0) throw new Error(`raw restore failed: ${res.stderr}`);
+/** Median TCP connect time (ms) from the node namespace to ip:port over `n` fresh connections. */
+function connectMs(ip: string, port: number, n = 30): number {
+  const script = `const net=require('net');(async()=>{const t=[];for(let i=0;i<${n};i++){const s=process.hrtime.bigint();`
+    + `await new Promise((r,j)=>{const c=net.connect(${port},'${ip}',()=>{c.destroy();r()});c.on('error',j);c.setTimeout(2000,()=>j(new Error('timeout')))});`
+    + `t.push(Number(process.hrtime.bigint()-s)/1e6)}t.sort((a,b)=>a-b);console.log(t[Math.floor(t.length/2)])})().catch(e=>{console.log(-1)})`;
+  for (let i = 0; i < 50; i++) {
+    const v = Number(sh(...inNs(NS), process.execPath, '-e', script).trim());
+    if (v >= 0) return v;
+    execFileSync('sleep', ['0.1']);
   }
-  return { backend: mode, services: n, lines: first.lines, render: median(render), firstSync: first.totalMs, sync: median(sync), raw: median(raw) };
+  throw new Error(`no answer from ${ip}:${port}`);
+}
+
+function rawRestore(ns: string, mode: Mode, text: string): number {
+  const t = performance.now();
+  const res = spawnSync('ip', [...inNs(ns).slice(1), backendFor(mode).restore, '-w', '--noflush'], { input: text, maxBuffer: 1 << 30 });
+  const ms = performance.now() - t;
+  if (res.status !== 0) throw new Error(`raw restore failed: ${res.stderr}`);
+  return ms;
+}
+
+interface Row {
+  backend: string; services: number; lines: number; render: number; fullSync: number; rawFull: number; save: number; jumps: number;
+  change: number; rawChain: number; changeLines: number; connect: number; connect10: number; direct: number;
+}
+
+async function benchOne(mode: Mode, n: number, e: number, changes: number): Promise<Row> {
+  makeNamespaces();
+  const backend = backendFor(mode);
+  let state = syntheticState(10, e);
+  const proxier = new Proxier(new Iptables(backend, inNs(NS)), CONFIG, () => state);
+  // First-packet latency with 10 Services.
+  await proxier.syncProxyRules();
+  const direct = connectMs(PROBE.pod, 8080);
+  const connect10 = connectMs(PROBE.ip, 80);
+  await proxier.cleanupRules();
+
+  // Full sync of N Services into an empty table vs a raw restore of the same text into another.
+  state = syntheticState(n, e);
+  let t = performance.now();
+  const text = renderRules(state, CONFIG, []).text;
+  const render = performance.now() - t;
+  const rawFull = rawRestore(NS_RAW, mode, text);
+  delNs(NS_RAW);
+  const first = await proxier.syncProxyRules();
+  const connect = connectMs(PROBE.ip, 80);
+
+  // One Service changed (an endpoint added): event → applied; raw: its chain alone restored.
+  const change: number[] = [], raw: number[] = [];
+  let changeLines = 0;
+  for (let c = 0; c < changes; c++) {
+    const i = Math.floor((c + 0.5) * n / changes);
+    const sp = portOf(i);
+    t = performance.now();
+    state.services.set(`bench/svc-${i}`, { ports: [sp], endpoints: new Map([[servicePortKey(sp), endpointsOf(i, e, 1)]]) });
+    const s = await proxier.syncProxyRules([`bench/svc-${i}`]);
+    change.push(performance.now() - t);
+    changeLines = s.lines;
+    if (s.fullSync) throw new Error('expected a partial sync');
+    const chain = serviceChainName(servicePortName(sp), 'TCP');
+    const chainText = text.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
+    raw.push(rawRestore(NS, mode, ['*nat', `:${chain} - [0:0]`, ...chainText, 'COMMIT', ''].join('\n')));
+  }
+  await proxier.cleanupRules().catch(() => undefined);
+  return {
+    backend: mode, services: n, lines: first.lines, render, fullSync: first.renderMs + first.applyMs, rawFull, save: first.saveMs, jumps: first.jumpsMs,
+    change: median(change), rawChain: median(raw), changeLines, connect, connect10, direct,
+  };
 }
 
 async function main(): Promise<void> {
-  const sizes = arg('sizes', '100,1000').split(',').map(Number);
+  const sizes = arg('sizes', '1000,5000').split(',').map(Number);
   const e = Number(arg('endpoints', '10'));
   const backends = arg('backends', 'nft,legacy').split(',') as Mode[];
-  const runs = Number(arg('runs', '3'));
+  const changes = Number(arg('changes', '5'));
   const rows: Row[] = [];
   try {
-    for (const mode of backends) for (const n of sizes) rows.push(await benchOne(mode, n, e, runs));
+    for (const mode of backends) {
+      for (const n of sizes) {
+        const r = await benchOne(mode, n, e, changes);
+        rows.push(r);
+        console.error(`# ${mode} ${n}: ${JSON.stringify(r)}`);
+      }
+    }
   } finally {
-    try { execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' }); } catch { /* already gone */ }
+    podServer?.kill();
+    for (const ns of [NS, NS_RAW, NS_POD]) delNs(ns);
   }
-  const f = (x: number) => x.toFixed(1).padStart(9);
-  console.log(`kube-proxy sync vs raw iptables-restore (${e} endpoints/service, median of ${runs}, ms)`);
-  console.log('backend  services    lines   render  1st sync     sync  raw restore  sync/raw');
+  const f = (x: number, w = 9) => x.toFixed(1).padStart(w);
+  console.log(`kube-proxy vs raw iptables-restore, ${e} endpoints/Service (ms; change = median of ${changes})`);
+  console.log('full sync = render + restore; save+jumps = the iptables-save of nat+filter and jump fixes a full sync adds');
+  console.log('backend  services    lines   render  full sync  raw restore  ratio save+jumps | 1 change  lines  raw 1-chain  ratio | connect@N  connect@10  direct');
   for (const r of rows) {
-    console.log(`${r.backend.padEnd(7)} ${String(r.services).padStart(9)} ${String(r.lines).padStart(8)} ${f(r.render)} ${f(r.firstSync)} ${f(r.sync)} ${f(r.raw).padStart(12)} ${(r.sync / r.raw).toFixed(2).padStart(9)}`);
+    console.log(`${r.backend.padEnd(7)} ${String(r.services).padStart(9)} ${String(r.lines).padStart(8)} ${f(r.render, 8)} ${f(r.fullSync, 10)} ${f(r.rawFull, 12)} ${(r.fullSync / r.rawFull).toFixed(2).padStart(6)} ${f(r.save + r.jumps, 10)} |`
+      + ` ${f(r.change, 8)} ${String(r.changeLines).padStart(6)} ${f(r.rawChain, 12)} ${(r.change / r.rawChain).toFixed(2).padStart(6)} |`
+      + ` ${r.connect.toFixed(3).padStart(9)} ${r.connect10.toFixed(3).padStart(11)} ${r.direct.toFixed(3).padStart(7)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 // A tiny in-memory stand-in for the API server, just enough for informers: list and watch of
-// cluster-wide collections (/api/v1/<resource>), with put/remove driving watch events. Lets
+// cluster-wide collections (/api/v1/<resource>, /apis/<group>/v1/<resource>), with put/remove driving watch events. Lets
 // the kube-proxy integration test run the real ApiClient + Informer + loop without control/.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -56,7 +56,7 @@ export class FakeApi {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
-    const m = /^\/api\/v1\/([a-z]+)$/.exec(url.pathname);
+    const m = /^\/(?:api\/v1|apis\/[a-z0-9.-]+\/v1)\/([a-z]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !m) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' }));
       return;

@@ -38,3 +38,8 @@ export function serviceChainName(spName: string, protocol: string): string {
 export function endpointChainName(spName: string, protocol: string, endpoint: string): string {
   return 'KUBE-SEP-' + hash16(spName + protocol.toLowerCase() + endpoint);
 }
+
+/** KUBE-EXT-… for a service port's external (NodePort) traffic; same hash as its KUBE-SVC-. */
+export function externalChainName(spName: string, protocol: string): string {
+  return 'KUBE-EXT-' + hash16(spName + protocol.toLowerCase());
+}

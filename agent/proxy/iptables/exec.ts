@@ -61,6 +61,11 @@ export class Iptables {
     await run([...this.prefix, this.backend.iptables, '-w', '-t', table, '-N', chain]); // exists → exit 1, fine
   }
 
+  /** `conntrack -D …`: deletes matching flows; true if any were deleted (exit 1 = none matched). */
+  async conntrackDelete(args: string[]): Promise<boolean> {
+    return (await run([...this.prefix, 'conntrack', '-D', ...args])).code === 0;
+  }
+
   /** Deletes every copy of a jump rule; quiet when absent. */
   async deleteRule(rule: JumpRule): Promise<void> {
     const base = [...this.prefix, this.backend.iptables, '-w', '-t', rule.table];
