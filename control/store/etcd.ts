@@ -5,6 +5,7 @@ import { Etcd3, type IKeyValue, type ITxnRequest, type Watcher as EtcdWatcher } 
 import { Backend, failure, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
 
 const enc = (s: string) => Buffer.from(s);
+const listPage = 500;
 
 /** Parses etcd://host:2379[,host2:2379…][/prefix] (the part after the scheme's //). */
 export function parseEtcdUrl(rest: string): { hosts: string[]; prefix: string } {
@@ -27,7 +28,8 @@ export class EtcdBackend implements Backend {
   constructor(rest: string) {
     const { hosts, prefix } = parseEtcdUrl(rest);
     this.prefix = prefix;
-    this.client = new Etcd3({ hosts, dialTimeout: 5000 });
+    // etcd takes requests up to 1.5 MiB; answers (watch batches) may be larger than gRPC's 4 MiB default.
+    this.client = new Etcd3({ hosts, dialTimeout: 5000, grpcOptions: { 'grpc.max_receive_message_length': 64 << 20 } });
   }
 
   private k(key: string): Buffer { return enc(this.prefix + key); }
@@ -83,9 +85,19 @@ export class EtcdBackend implements Backend {
     return { ...this.toKv(prev), modRevision: revision };
   }
 
+  /** Pages of `listPage` keys, all read at the first page's revision: one consistent snapshot. */
   async list(prefix: string): Promise<ListResult> {
-    const res = await this.client.kv.range({ key: this.k(prefix), range_end: this.k(prefixEnd(prefix)) });
-    return { kvs: res.kvs.map((kv) => this.toKv(kv)), revision: Number(res.header.revision) };
+    const end = this.k(prefixEnd(prefix));
+    const kvs: KeyValue[] = [];
+    let from = this.k(prefix);
+    let revision: number | undefined;
+    for (;;) {
+      const res = await this.client.kv.range({ key: from, range_end: end, limit: listPage, ...(revision ? { revision } : {}) });
+      revision ??= Number(res.header.revision);
+      for (const kv of res.kvs) kvs.push(this.toKv(kv));
+      if (!res.more || !res.kvs.length) return { kvs, revision };
+      from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+    }
   }
 
   async count(prefix: string): Promise<number> {

@@ -25,6 +25,11 @@ const backends: Record<string, (rest: string, q: URLSearchParams) => Backend> = 
   'etcd:': (rest) => new EtcdBackend(rest),
 };
 
+/** An eventually consistent list (the watch cache's mirror) when the store has one; else a store list. */
+export function cachedList(backend: Backend, prefix: string): Promise<import('./backend.js').ListResult> {
+  return backend instanceof WatchCache ? backend.cachedList(prefix) : backend.list(prefix);
+}
+
 export function openStore(url: string, opts: StoreOptions = {}): Backend {
   const m = /^([a-z0-9]+:)\/\/([^?]*)(?:\?(.*))?$/.exec(url);
   const open = m && backends[m[1]];

@@ -1,11 +1,14 @@
 // Embedded storage on SQLite (better-sqlite3, WAL), the way k3s' kine keeps etcd's model in
 // a SQL table: one append-only row per write (revision = row id), the newest row per key is
 // the current value, a deleted flag marks tombstones, and compaction drops old rows.
-// sync=full (sqlite:///path?sync=full) makes every acknowledged write durable (fsync per commit).
+// Writes in one event-loop turn are group-committed; sync=full (sqlite:///path?sync=full)
+// makes every acknowledged write durable (an fsync per commit).
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { Backend, failure, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
 
+interface Batch { rev: number; events: StoreEvent[] }
+interface Pending { op: (b: Batch) => KeyValue; resolve(kv: KeyValue): void; reject(err: unknown): void }
 interface Row { rev: number; key: string; value: string; create_rev: number; deleted: number }
 
 const toKv = (r: Row): KeyValue => ({ key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.rev });
@@ -13,6 +16,7 @@ const toKv = (r: Row): KeyValue => ({ key: r.key, value: r.value, createRevision
 export class SqliteBackend implements Backend {
   private db: Database.Database;
   private events = new EventEmitter();
+  private queue: Pending[] = [];
   private compacted = 0;
   private stmts;
 
@@ -29,8 +33,7 @@ export class SqliteBackend implements Backend {
     this.events.setMaxListeners(0);
     this.stmts = {
       latest: this.db.prepare<[string], Row>('SELECT * FROM kv WHERE key = ? ORDER BY rev DESC LIMIT 1'),
-      insert: this.db.prepare('INSERT INTO kv (key, value, create_rev, deleted) VALUES (?, ?, ?, ?)'),
-      setCreate: this.db.prepare('UPDATE kv SET create_rev = rev WHERE rev = ?'),
+      insert: this.db.prepare('INSERT INTO kv (rev, key, value, create_rev, deleted) VALUES (?, ?, ?, ?, ?)'),
       list: this.db.prepare<[string, string], Row>(`SELECT kv.* FROM kv JOIN (SELECT MAX(rev) AS rev FROM kv
         WHERE key >= ? AND key < ? GROUP BY key) last ON kv.rev = last.rev WHERE kv.deleted = 0 ORDER BY kv.key`),
       since: this.db.prepare<[number, string, string], Row>('SELECT * FROM kv WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
@@ -50,13 +53,49 @@ export class SqliteBackend implements Backend {
     return r && !r.deleted ? r : undefined;
   }
 
-  private write(key: string, value: string, createRev: number | null, deleted: boolean, prev?: Row): KeyValue {
-    const rev = Number(this.stmts.insert.run(key, value, createRev ?? 0, deleted ? 1 : 0).lastInsertRowid);
-    if (createRev === null) this.stmts.setCreate.run(rev);
+  /** Inside a batch: appends the row for this write with the next revision. */
+  private write(b: Batch, key: string, value: string, createRev: number | null, deleted: boolean, prev?: Row): KeyValue {
+    const rev = ++b.rev;
+    this.stmts.insert.run(rev, key, value, createRev ?? rev, deleted ? 1 : 0);
     const kv: KeyValue = { key, value, createRevision: createRev ?? rev, modRevision: rev };
-    const ev: StoreEvent = { type: deleted ? 'DELETE' : 'PUT', kv, prev: prev && toKv(prev) };
-    queueMicrotask(() => this.events.emit('event', ev));
+    b.events.push({ type: deleted ? 'DELETE' : 'PUT', kv, prev: prev && toKv(prev) });
     return kv;
+  }
+
+  /**
+   * Group commit: writes arriving in the same event-loop turn share one transaction, so one
+   * fsync (sync=full) acknowledges them all — etcd batches its raft entries the same way.
+   * Each op checks before it writes, so a refused op (StoreError) leaves nothing behind.
+   */
+  private enqueue(op: (b: Batch) => KeyValue): Promise<KeyValue> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const ops = this.queue;
+    this.queue = [];
+    if (!this.db.open) { for (const o of ops) o.reject(new Error('store closed')); return; }
+    const b: Batch = { rev: 0, events: [] };
+    const results: Array<{ kv?: KeyValue; err?: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        b.rev = this.stmts.maxRev.get()?.rev ?? 0;
+        for (const o of ops) {
+          try { results.push({ kv: o.op(b) }); } catch (err) {
+            if (!(err instanceof StoreError)) throw err;
+            results.push({ err });
+          }
+        }
+      })();
+    } catch (err) {
+      for (const o of ops) o.reject(err); // rolled back: nothing was written
+      return;
+    }
+    for (const ev of b.events) this.events.emit('event', ev);
+    ops.forEach((o, i) => (results[i].err ? o.reject(results[i].err) : o.resolve(results[i].kv!)));
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -64,29 +103,29 @@ export class SqliteBackend implements Backend {
     return r && toKv(r);
   }
 
-  async create(key: string, value: string): Promise<KeyValue> {
-    return this.db.transaction(() => {
+  create(key: string, value: string): Promise<KeyValue> {
+    return this.enqueue((b) => {
       if (this.current(key)) throw new StoreError('KeyExists', key);
-      return this.write(key, value, null, false);
-    })();
+      return this.write(b, key, value, null, false);
+    });
   }
 
-  async update(key: string, value: string, expected: number): Promise<KeyValue> {
-    return this.db.transaction(() => {
+  update(key: string, value: string, expected: number): Promise<KeyValue> {
+    return this.enqueue((b) => {
       const cur = this.current(key);
       if (!cur) throw new StoreError('NotFound', key);
       if (cur.rev !== expected) throw new StoreError('Conflict', key);
-      return this.write(key, value, cur.create_rev, false, cur);
-    })();
+      return this.write(b, key, value, cur.create_rev, false, cur);
+    });
   }
 
-  async delete(key: string, expected?: number): Promise<KeyValue> {
-    return this.db.transaction(() => {
+  delete(key: string, expected?: number): Promise<KeyValue> {
+    return this.enqueue((b) => {
       const cur = this.current(key);
       if (!cur) throw new StoreError('NotFound', key);
       if (expected !== undefined && cur.rev !== expected) throw new StoreError('Conflict', key);
-      return this.write(key, cur.value, cur.create_rev, true, cur);
-    })();
+      return this.write(b, key, cur.value, cur.create_rev, true, cur);
+    });
   }
 
   async list(prefix: string): Promise<ListResult> {
@@ -136,6 +175,7 @@ export class SqliteBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    if (this.queue.length) this.flush();
     this.events.removeAllListeners();
     this.db.close();
   }

@@ -18,6 +18,9 @@ const eventsReceived = once('apiserver_watch_cache_events_received_total', () =>
 const initializations = once('apiserver_watch_cache_initializations_total', () => new Counter({
   name: 'apiserver_watch_cache_initializations_total', help: 'Upstream store watches the watch cache opened', labelNames: ['resource'] }));
 
+/** A resource's current state, kept by list + watch (what upstream's informer listers hold). */
+interface Mirror { kvs: Map<string, KeyValue>; revision: number; ready: Promise<void>; watcher?: Watcher }
+
 interface Sub { prefix: string; end: string; last: number; onEvent(ev: StoreEvent): void; fail(err: Error): void }
 
 interface Entry {
@@ -37,6 +40,7 @@ export function resourcePrefix(prefix: string): string {
 
 export class WatchCache implements Backend {
   private entries = new Map<string, Entry>();
+  private mirrors = new Map<string, Mirror>();
 
   constructor(readonly inner: Backend, private readonly capacity = 10_000) {}
 
@@ -50,7 +54,39 @@ export class WatchCache implements Backend {
   compactedRevision(): number { return this.inner.compactedRevision(); }
   compact(revision: number): Promise<void> { return this.inner.compact(revision); }
 
+  /**
+   * The keys under prefix from an in-memory mirror of their resource, kept current by the
+   * shared upstream watch: no store read after the first. Eventually consistent, like an
+   * informer's lister — for admission-style lookups, not for answering clients' GETs.
+   */
+  async cachedList(prefix: string): Promise<ListResult> {
+    const resource = resourcePrefix(prefix);
+    let m = this.mirrors.get(resource);
+    if (!m) {
+      const mirror: Mirror = { kvs: new Map(), revision: 0, ready: Promise.resolve() };
+      mirror.ready = (async () => {
+        const l = await this.inner.list(resource);
+        for (const kv of l.kvs) mirror.kvs.set(kv.key, kv);
+        mirror.revision = l.revision;
+        mirror.watcher = this.watch(resource, l.revision, (ev) => {
+          if (ev.type === 'DELETE') mirror.kvs.delete(ev.kv.key); else mirror.kvs.set(ev.kv.key, ev.kv);
+          mirror.revision = ev.kv.modRevision;
+        });
+        mirror.watcher.failed.catch(() => { if (this.mirrors.get(resource) === mirror) this.mirrors.delete(resource); });
+      })();
+      mirror.ready.catch(() => { if (this.mirrors.get(resource) === mirror) this.mirrors.delete(resource); });
+      this.mirrors.set(resource, mirror);
+      m = mirror;
+    }
+    await m.ready;
+    const end = prefixEnd(prefix);
+    const kvs = [...m.kvs.values()].filter((kv) => kv.key >= prefix && kv.key < end).sort((a, b) => (a.key < b.key ? -1 : 1));
+    return { kvs, revision: m.revision };
+  }
+
   async close(): Promise<void> {
+    for (const m of this.mirrors.values()) m.watcher?.cancel();
+    this.mirrors.clear();
     for (const e of this.entries.values()) e.upstream?.cancel();
     this.entries.clear();
     await this.inner.close();

@@ -71,3 +71,20 @@ test('etcd: a watch from a revision another server compacted fails with Compacte
     }
   } finally { await compactor.close(); for (const b of fresh) await b.close(); }
 });
+
+test('etcd: a list larger than one page (and than gRPC\'s 4 MiB) is one consistent snapshot', { skip: !haveEtcd && 'no etcd' }, async () => {
+  const b = openStore(`${etcd!.url}/big?compact=0`);
+  try {
+    const value = 'v'.repeat(4000);
+    for (let i = 0; i < 1300; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => b.create(`/registry/pods/default/p${String(i + j).padStart(5, '0')}`, value)));
+    const writes = Promise.all(Array.from({ length: 50 }, (_, j) => b.create(`/registry/pods/default/late${j}`, value)));
+    const l = await b.list('/registry/pods/');
+    await writes;
+    const early = l.kvs.filter((kv) => !kv.key.includes('late')).length;
+    assert.equal(early, 1300);
+    assert.ok(l.kvs.every((kv) => kv.modRevision <= l.revision), 'nothing newer than the list revision');
+    assert.equal(l.kvs.length - early, l.kvs.filter((kv) => kv.key.includes('late')).length);
+    assert.equal(new Set(l.kvs.map((kv) => kv.key)).size, l.kvs.length);
+    assert.equal(await b.count('/registry/pods/'), 1350);
+  } finally { await b.close(); }
+});

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Backend } from '../../control/store/index.js';
+import { cachedList, openStore, type Backend } from '../../control/store/index.js';
 import { WatchCache } from '../../control/store/watch-cache.js';
 import { SqliteBackend } from '../../control/store/sqlite.js';
 import { parseEtcdUrl } from '../../control/store/etcd.js';
@@ -94,5 +94,52 @@ test('watch cache: 100 watchers share one upstream watch and replay from memory'
     assert.equal(old.length, 22);
     assert.equal(upstreamWatches, 2);
     [...ws, lw, ow].forEach((w) => w.cancel());
+  } finally { await cache.close(); rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('sqlite group commit: concurrent writes share a transaction; a refused one fails alone', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-store-'));
+  const b = new SqliteBackend(join(dir, 'g.db'), { sync: 'full' });
+  try {
+    const dup = await b.create('/registry/pods/default/dup', '0');
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 100 }, (_, i) => b.create(`/registry/pods/default/p${i}`, String(i))),
+      b.create('/registry/pods/default/dup', 'again'),
+      b.update('/registry/pods/default/dup', '1', dup.modRevision),
+      b.update('/registry/pods/default/dup', '2', dup.modRevision), // stale after the one before it
+    ]);
+    const revs = results.slice(0, 100).map((r) => (r as PromiseFulfilledResult<{ modRevision: number }>).value.modRevision);
+    assert.deepEqual(revs, Array.from({ length: 100 }, (_, i) => dup.modRevision + 1 + i), 'one revision each, in call order');
+    assert.equal(results[100].status, 'rejected');
+    assert.equal(results[101].status, 'fulfilled');
+    assert.equal(results[102].status, 'rejected');
+    assert.equal((await b.get('/registry/pods/default/dup'))?.value, '1');
+    assert.equal(await b.count('/registry/pods/'), 101);
+    assert.equal(await b.currentRevision(), dup.modRevision + 101);
+  } finally { await b.close(); rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('watch cache: cachedList mirrors a resource after one store list', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-store-'));
+  const inner = openStore(`sqlite://${join(dir, 'state.db')}?watchcache=false&compact=0`);
+  let lists = 0;
+  const counting: Backend = Object.assign(Object.create(inner), {
+    list: (p: string) => { lists++; return inner.list(p); },
+  });
+  const cache = new WatchCache(counting);
+  try {
+    await cache.create('/registry/limitranges/ns1/a', '1');
+    assert.deepEqual((await cachedList(cache, '/registry/limitranges/ns1/')).kvs.map((k) => k.value), ['1']);
+    const b = await cache.create('/registry/limitranges/ns1/b', '2');
+    await cache.create('/registry/limitranges/ns2/c', '3');
+    await cache.update('/registry/limitranges/ns1/b', '22', b.modRevision);
+    await cache.delete('/registry/limitranges/ns1/a');
+    await new Promise((r) => setTimeout(r, 10));
+    const l = await cachedList(cache, '/registry/limitranges/ns1/');
+    assert.deepEqual(l.kvs.map((k) => [k.key, k.value]), [['/registry/limitranges/ns1/b', '22']]);
+    assert.equal(l.revision, await cache.currentRevision());
+    assert.equal((await cachedList(cache, '/registry/limitranges/')).kvs.length, 2);
+    assert.equal(lists, 1, 'one store list, then the watch keeps the mirror');
+    assert.equal((await cachedList(inner, '/registry/limitranges/')).kvs.length, 2, 'a store without a cache lists');
   } finally { await cache.close(); rmSync(dir, { recursive: true, force: true }); }
 });
