@@ -2,7 +2,7 @@
 // store, plus scheduler and controllers as ordinary API clients of it. Flags → config →
 // daemons; `--disable scheduler,controllers` leaves those to separate processes.
 import { parseArgs } from 'node:util';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openStore } from './store/index.js';
@@ -14,6 +14,11 @@ import { kubeletProxyExtension } from './api/proxy/index.js';
 import { startClusterDns } from './dns/index.js';
 import { ApiClient } from './client/api-client.js';
 import { logger } from './client/log.js';
+import { ApiAuth } from './api/auth/index.js';
+import { reviewExtension } from './api/auth/review-handlers.js';
+import { reconcileDefaultPolicy } from './api/auth/bootstrap-policy.js';
+import { loadEncryptionConfig } from './api/encryption.js';
+import { setKubeletClientTls } from './api/proxy/kubelet-tls.js';
 
 const log = logger('server');
 
@@ -38,15 +43,44 @@ export async function main(args: string[]): Promise<void> {
       disable: { type: 'string', default: '' }, // scheduler,controllers,dns
       'enable-admission-plugins': { type: 'string', default: '' },
       'disable-admission-plugins': { type: 'string', default: '' },
+      // Security (docs/security.md), upstream's flag names.
+      'tls-cert-file': { type: 'string' },
+      'tls-private-key-file': { type: 'string' },
+      'client-ca-file': { type: 'string' },
+      'token-auth-file': { type: 'string' },
+      'service-account-key-file': { type: 'string', multiple: true },
+      'service-account-signing-key-file': { type: 'string' },
+      'service-account-issuer': { type: 'string' },
+      'api-audiences': { type: 'string' },
+      'authorization-mode': { type: 'string', default: 'AlwaysAllow' },
+      'anonymous-auth': { type: 'string', default: 'true' },
+      'encryption-provider-config': { type: 'string' },
+      'audit-log-path': { type: 'string' },
+      'audit-policy-file': { type: 'string' },
+      'kubelet-client-certificate': { type: 'string' },
+      'kubelet-client-key': { type: 'string' },
+      'kubelet-certificate-authority': { type: 'string' },
     },
   });
+  const tlsFiles = [values['tls-cert-file'], values['tls-private-key-file']];
+  if (tlsFiles.filter(Boolean).length === 1) throw new Error('--tls-cert-file and --tls-private-key-file go together');
   const [host, portStr] = values.listen!.split(/:(?=\d+$)/);
   const port = Number(portStr);
   if (!host || !Number.isInteger(port)) throw new Error(`--listen must be host:port, got ${values.listen}`);
   const dataDir = resolve(values['data-dir']!);
   mkdirSync(dataDir, { recursive: true });
   const backend = openStore(values.storage ?? `sqlite://${join(dataDir, 'state.db')}`);
-  const store = new Store(backend);
+  const store = new Store(backend, values['encryption-provider-config'] ? loadEncryptionConfig(values['encryption-provider-config']) : undefined);
+  const clientCA = values['client-ca-file'] ? readFileSync(values['client-ca-file'], 'utf8') : undefined;
+  const auth = new ApiAuth(store, {
+    clientCA, tokenAuthFile: values['token-auth-file'],
+    serviceAccountKeyFiles: values['service-account-key-file'], serviceAccountSigningKeyFile: values['service-account-signing-key-file'],
+    serviceAccountIssuer: values['service-account-issuer'], apiAudiences: values['api-audiences']?.split(',').filter(Boolean),
+    authorizationMode: values['authorization-mode'], anonymous: values['anonymous-auth'] !== 'false',
+    auditLogPath: values['audit-log-path'], auditPolicyFile: values['audit-policy-file'],
+  });
+  setKubeletClientTls({ certFile: values['kubelet-client-certificate'], keyFile: values['kubelet-client-key'], caFile: values['kubelet-certificate-authority'] });
+  const https = values['tls-cert-file'] ? { cert: readFileSync(values['tls-cert-file'], 'utf8'), key: readFileSync(values['tls-private-key-file']!, 'utf8'), ca: clientCA } : undefined;
   const advertiseAddress = values['advertise-address'] ?? (host === '0.0.0.0' ? firstAddress() : host);
 
   const storeProbe = {
@@ -62,18 +96,23 @@ export async function main(args: string[]): Promise<void> {
       httpProbe('controller-manager', 'http://127.0.0.1:10257/healthz'),
       storeProbe,
     ],
-    extensions: [kubeletProxyExtension()],
+    extensions: [kubeletProxyExtension(), reviewExtension(auth)],
+    https, auth,
     admission: {
       enable: values['enable-admission-plugins']!.split(',').filter(Boolean),
       disable: values['disable-admission-plugins']!.split(',').filter(Boolean),
     },
   });
   await bootstrap(rest, { advertiseAddress, port });
+  if (auth.rbac) await reconcileDefaultPolicy(rest);
+  await auth.start();
   await app.listen({ host, port });
-  log.info({ listen: values.listen, dataDir, advertiseAddress }, 'API server listening');
+  log.info({ listen: values.listen, dataDir, advertiseAddress, https: !!https, authorization: values['authorization-mode'] }, 'API server listening');
 
   const disabled = new Set(values.disable!.split(',').filter(Boolean));
-  const client = new ApiClient({ server: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, userAgent: 'tskube-server' });
+  // In-process components call the listener on loopback with the server's own token.
+  const client = new ApiClient({ server: `${https ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, userAgent: 'tskube-server',
+    ...(auth.enforcing ? { token: auth.loopbackToken } : {}), insecureSkipTLSVerify: true });
   const stops: Array<() => unknown> = [];
   if (!disabled.has('controllers')) {
     const { startControllers } = await import('./controllers/index.js');
@@ -93,6 +132,7 @@ export async function main(args: string[]): Promise<void> {
     log.info({ signal }, 'shutting down');
     for (const stop of stops) await stop();
     await app.close();
+    auth.stop();
     await backend.close();
     process.exit(0);
   };

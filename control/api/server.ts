@@ -17,6 +17,7 @@ import type { ApiExtension, SubresourceHandler } from './extension.js';
 import { registerOpenApi, unknownFields } from './openapi/index.js';
 import { decodeProtobuf } from './protobuf/index.js';
 import { logger } from '../client/log.js';
+import type { ApiAuth } from './auth/index.js';
 
 const log = logger('apiserver');
 const requests = new client.Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and code', labelNames: ['verb', 'resource', 'code'] });
@@ -51,11 +52,16 @@ export interface ApiServerOptions {
   componentProbes?: ComponentProbe[];
   extensions?: ApiExtension[];
   admission?: { enable?: string[]; disable?: string[] };
+  /** Serve HTTPS; with `ca`, ask clients for certificates (verified by auth, not by the TLS layer). */
+  https?: { key: string; cert: string; ca?: string };
+  /** authn → authz → audit before every route (control/api/auth). */
+  auth?: ApiAuth;
 }
 
 export function buildApiServer(store: Store, opts: ApiServerOptions): { app: FastifyInstance; rest: Rest } {
   // forceCloseConnections: open watches must not hold a shutdown up.
-  const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024, forceCloseConnections: true });
+  const https = opts.https && { key: opts.https.key, cert: opts.https.cert, ...(opts.https.ca ? { ca: opts.https.ca, requestCert: true, rejectUnauthorized: false } : {}) };
+  const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024, forceCloseConnections: true, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
   const rest = new Rest(store, new Admission(store, opts.admission));
 
   // Every body is read as text, then parsed here, so a bad body becomes a Status, not a 500.
@@ -66,6 +72,7 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
   const extensions = opts.extensions ?? [];
   const subresourceHandlers: Record<string, SubresourceHandler> = Object.assign({}, ...extensions.map((e) => e.subresources ?? {}));
   setExtraGroups(extensions.flatMap((e) => e.groups ?? []));
+  opts.auth?.install(app);
   registerOpenApi(app);
   for (const e of extensions) e.routes?.(app, ctx);
 

@@ -3,13 +3,15 @@
 // store's compare-and-swap is exactly the API's optimistic concurrency.
 import type { Backend, KeyValue, StoreEvent, Watcher } from '../store/index.js';
 import type { Obj } from './resource-def.js';
+import type { ValueTransformer } from './encryption.js';
 
 interface Named { resource: string; namespaced: boolean }
 
 export type ObjEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; obj: Obj; prev?: Obj; revision: number };
 
 export class Store {
-  constructor(readonly backend: Backend) {}
+  /** `transformer` encrypts values at rest (secrets, --encryption-provider-config). */
+  constructor(readonly backend: Backend, private readonly transformer?: ValueTransformer) {}
 
   key(def: Named, ns: string | undefined, name: string): string {
     return def.namespaced ? `/registry/${def.resource}/${ns}/${name}` : `/registry/${def.resource}/${name}`;
@@ -20,14 +22,15 @@ export class Store {
   }
 
   decode(kv: KeyValue, revision = kv.modRevision): Obj {
-    const obj = JSON.parse(kv.value) as Obj;
+    const obj = JSON.parse(this.transformer ? this.transformer.fromStorage(kv.key, kv.value) : kv.value) as Obj;
     obj.metadata = { ...obj.metadata, resourceVersion: String(revision) };
     return obj;
   }
 
-  private encode(obj: Obj): string {
+  private encode(obj: Obj, key: string): string {
     const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
-    return JSON.stringify({ ...obj, metadata: meta });
+    const json = JSON.stringify({ ...obj, metadata: meta });
+    return this.transformer ? this.transformer.toStorage(key, json) : json;
   }
 
   async get(def: Named, ns: string | undefined, name: string): Promise<Obj | undefined> {
@@ -41,11 +44,13 @@ export class Store {
   }
 
   async create(def: Named, obj: Obj): Promise<Obj> {
-    return this.decode(await this.backend.create(this.key(def, obj.metadata.namespace, obj.metadata.name), this.encode(obj)));
+    const key = this.key(def, obj.metadata.namespace, obj.metadata.name);
+    return this.decode(await this.backend.create(key, this.encode(obj, key)));
   }
 
   async update(def: Named, obj: Obj, expectedRevision: number): Promise<Obj> {
-    const kv = await this.backend.update(this.key(def, obj.metadata.namespace, obj.metadata.name), this.encode(obj), expectedRevision);
+    const key = this.key(def, obj.metadata.namespace, obj.metadata.name);
+    const kv = await this.backend.update(key, this.encode(obj, key), expectedRevision);
     return this.decode(kv);
   }
 

@@ -1,7 +1,9 @@
 // A small Kubernetes REST client: CRUD, patch, subresources and watch over fetch.
 // Every tskube component (scheduler, controllers, kubelet, kube-proxy) talks to the API
 // server only through this, as upstream components do through client-go.
+import { Agent, fetch as undiciFetch } from 'undici';
 import { resourcePath, apiVersionOf, type ResourceRef } from './resources.js';
+import { loadKubeconfig, type ClientCredentials } from './kubeconfig.js';
 
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
@@ -30,19 +32,34 @@ export class ApiError extends Error {
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
 
+/** TLS and credentials (from a kubeconfig): CA to trust, client certificate + key, bearer token. */
+export type ClientTls = Omit<ClientCredentials, 'server'>;
+
 export class ApiClient {
   readonly server: string;
   private readonly headers: Record<string, string>;
+  /** HTTPS goes through undici's fetch with an Agent holding the CA and client certificate. */
+  private readonly fetch: (url: string, init: Record<string, unknown>) => Promise<Response>;
 
-  constructor(opts: { server: string; userAgent?: string }) {
+  constructor(opts: { server: string; userAgent?: string } & ClientTls) {
     this.server = opts.server.replace(/\/$/, '');
     this.headers = { 'user-agent': opts.userAgent ?? 'tskube', accept: 'application/json' };
+    if (opts.token) this.headers.authorization = `Bearer ${opts.token}`;
+    if (this.server.startsWith('https:')) {
+      const dispatcher = new Agent({ connect: { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify } });
+      this.fetch = (url, init) => undiciFetch(url, { ...init, dispatcher } as never) as unknown as Promise<Response>;
+    } else this.fetch = (url, init) => fetch(url, init as RequestInit);
+  }
+
+  /** A client for the current context of a kubeconfig (server, CA, client cert/key, token). */
+  static fromKubeconfig(file: string, userAgent?: string): ApiClient {
+    return new ApiClient({ ...loadKubeconfig(file), userAgent });
   }
 
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.server + path, {
+      res = await this.fetch(this.server + path, {
         method,
         headers: body === undefined ? this.headers : { ...this.headers, 'content-type': contentType },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -102,7 +119,7 @@ export class ApiClient {
     const ac = new AbortController();
     const path = resourcePath(r, opts.namespace) + query({ ...opts, watch: 'true' });
     const done = (async () => {
-      const res = await fetch(this.server + path, { headers: this.headers, signal: ac.signal });
+      const res = await this.fetch(this.server + path, { headers: this.headers, signal: ac.signal });
       if (!res.ok || !res.body) {
         const st = safeParse(await res.text()) as { message?: string; reason?: string } | undefined;
         throw new ApiError(st?.message ?? `watch ${path}: HTTP ${res.status}`, res.status, st?.reason ?? 'Unknown');

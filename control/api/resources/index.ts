@@ -8,11 +8,13 @@ import { namespaces, nodes, endpoints, events, leases } from './core.js';
 import { configmaps, secrets, serviceaccounts, resourcequotas, limitranges } from './config.js';
 import { daemonsets, statefulsets, jobs, endpointslices } from './workloads.js';
 import { componentstatuses } from './componentstatuses.js';
+import { roles, clusterroles, rolebindings, clusterrolebindings } from './rbac.js';
 
 export const allResources: ResourceDef[] = [
   namespaces, nodes, pods, services, endpoints, events, configmaps, secrets, serviceaccounts,
   componentstatuses, resourcequotas, limitranges,
   deployments, replicasets, daemonsets, statefulsets, jobs, leases, endpointslices,
+  roles, clusterroles, rolebindings, clusterrolebindings,
 ];
 
 const byPath = new Map(allResources.map((d) => [`${d.group}/${d.version}/${d.resource}`, d]));
@@ -34,4 +36,5 @@ export function groupVersions(): Array<{ group: string; version: string; resourc
 export {
   pods, services, deployments, replicasets, namespaces, nodes, endpoints, events, leases, configmaps, secrets,
   serviceaccounts, resourcequotas, limitranges, daemonsets, statefulsets, jobs, endpointslices, componentstatuses,
+  roles, clusterroles, rolebindings, clusterrolebindings,
 };
