@@ -1,6 +1,8 @@
 // A small event recorder (upstream record.EventRecorder): writes v1 Events about an object so
 // `kubectl describe` shows what controllers and the scheduler did. Repeats of the same event
-// bump count/lastTimestamp instead of creating a new object. Never throws: events are best effort.
+// bump count/lastTimestamp instead of creating a new object. Never throws: events are best effort,
+// written at most MAX_IN_FLIGHT at a time and dropped (counted) when the backlog passes MAX_QUEUED,
+// as upstream's broadcaster drops them, so they never crowd out a component's real writes.
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
 import { ApiClient, type KubeObject } from '../client/api-client.js';
 import { R } from '../client/resources.js';
@@ -11,22 +13,37 @@ export type EventType = 'Normal' | 'Warning';
 interface Seen { name: string; namespace: string; count: number; at: number }
 
 const MAX_SEEN = 4096;
+const MAX_IN_FLIGHT = 8;
+const MAX_QUEUED = 1000;
 const DEDUP_WINDOW_MS = 10 * 60_000;
 
 export class EventRecorder {
   private seen = new Map<string, Seen>();
   private seq = 0n;
   private readonly log;
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+  dropped = 0;
 
   constructor(private readonly client: ApiClient, readonly component: string, private readonly host?: string) {
     this.log = logger(component);
   }
 
   /** Records an event; returns a promise that never rejects (callers need not await it). */
-  event(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
-    return this.write(obj, type, reason, message).catch((err: Error) => {
-      this.log.debug({ reason, err: err.message }, 'event not recorded');
-    });
+  async event(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      if (this.waiting.length >= MAX_QUEUED) { this.dropped++; return; }
+      await new Promise<void>((r) => this.waiting.push(r));
+    }
+    this.inFlight++;
+    try {
+      await this.write(obj, type, reason, message);
+    } catch (err) {
+      this.log.debug({ reason, err: (err as Error).message }, 'event not recorded');
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
   }
 
   private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {

@@ -22,17 +22,24 @@ export class SchedulerCache {
     return n;
   }
 
-  setNode(node: Node): void { this.info(node.metadata!.name!).node = node; }
+  setNode(node: Node): void {
+    const n = this.info(node.metadata!.name!);
+    if (!n.node) this.list = undefined;
+    n.node = node;
+  }
 
   removeNode(node: Node): void {
     const n = this.nodes.get(node.metadata!.name!);
     if (!n) return;
     n.node = undefined;
+    this.list = undefined;
     if (n.pods.size === 0) this.nodes.delete(node.metadata!.name!);
   }
 
-  /** NodeInfos of the nodes that exist (pods may reference a node we have not seen yet). */
-  nodeInfos(): NodeInfo[] { return [...this.nodes.values()].filter((n) => n.node); }
+  private list?: NodeInfo[];
+
+  /** NodeInfos of the nodes that exist (pods may reference a node we have not seen yet); memoized until a node comes or goes. */
+  nodeInfos(): NodeInfo[] { return (this.list ??= [...this.nodes.values()].filter((n) => n.node)); }
 
   /** A bound pod seen through the informer: confirms an assumed pod, or adds/moves it. */
   addPod(pod: Pod): void {

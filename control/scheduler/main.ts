@@ -9,12 +9,13 @@ import { untilSignal } from '../client/signals.js';
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: {
     server: { type: 'string', default: 'http://127.0.0.1:6443' },
+    kubeconfig: { type: 'string' }, // server, CA, client cert/key (wins over --server)
     'scheduler-name': { type: 'string', default: 'default-scheduler' },
     'leader-elect': { type: 'string', default: 'true' },
     'leader-elect-resource-name': { type: 'string' },
     port: { type: 'string' }, // health/metrics port (upstream --secure-port); default 10259 for default-scheduler
   } });
-  const client = new ApiClient({ server: values.server!, userAgent: 'tskube-scheduler' });
+  const client = values.kubeconfig ? ApiClient.fromKubeconfig(values.kubeconfig, 'tskube-scheduler') : new ApiClient({ server: values.server!, userAgent: 'tskube-scheduler' });
   const s = await startScheduler(client, {
     schedulerName: values['scheduler-name'], leaderElect: values['leader-elect'] !== 'false',
     leaseName: values['leader-elect-resource-name'], healthPort: values.port === undefined ? undefined : Number(values.port),

@@ -25,7 +25,16 @@ function containerRequests(c: Container): Resources {
  * What a pod asks for (upstream computePodResourceRequest): the sum over containers, at least
  * the largest init container (they run one at a time), plus pod overhead.
  */
+const requestsCache = new WeakMap<Pod, Resources>();
+const nonZeroCache = new WeakMap<Pod, { cpu: number; memory: number }>();
+
 export function podRequests(pod: Pod): Resources {
+  let cached = requestsCache.get(pod); // pods from the informer are immutable snapshots
+  if (!cached) requestsCache.set(pod, (cached = computePodRequests(pod)));
+  return cached;
+}
+
+function computePodRequests(pod: Pod): Resources {
   const sum: Resources = new Map();
   for (const c of pod.spec?.containers ?? []) for (const [k, v] of containerRequests(c)) sum.set(k, (sum.get(k) ?? 0) + v);
   for (const c of pod.spec?.initContainers ?? []) {
@@ -37,6 +46,12 @@ export function podRequests(pod: Pod): Resources {
 
 /** Requests with upstream's non-zero defaults for containers that ask for nothing (used to score). */
 export function podNonZeroRequests(pod: Pod): { cpu: number; memory: number } {
+  let cached = nonZeroCache.get(pod);
+  if (!cached) nonZeroCache.set(pod, (cached = computeNonZero(pod)));
+  return cached;
+}
+
+function computeNonZero(pod: Pod): { cpu: number; memory: number } {
   let cpu = 0, memory = 0;
   for (const c of pod.spec?.containers ?? []) {
     const r = containerRequests(c);
@@ -55,8 +70,11 @@ export function hostPorts(pod: Pod): string[] {
 }
 
 /** The controller owner's uid: what the Spreading score groups replicas by. */
+const owners = new WeakMap<Pod, string | null>();
 export function ownerUid(p: Pod): string | undefined {
-  return p.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
+  let o = owners.get(p);
+  if (o === undefined) owners.set(p, (o = p.metadata?.ownerReferences?.find((r) => r.controller)?.uid ?? null));
+  return o ?? undefined;
 }
 
 /** True when the pod carries pod affinity or anti-affinity terms (kept apart so checks stay cheap). */
@@ -74,18 +92,24 @@ export class NodeInfo {
   readonly requested: Resources = new Map();
   nonZero = { cpu: 0, memory: 0 };
   readonly usedPorts = new Map<string, number>();
-  node?: Node;
+  private _node?: Node;
+  private _allocatable?: Resources;
 
-  constructor(node?: Node) { this.node = node; }
+  constructor(node?: Node) { this._node = node; }
 
-  get name(): string { return this.node?.metadata?.name ?? ''; }
+  get node(): Node | undefined { return this._node; }
+  set node(n: Node | undefined) { this._node = n; this._allocatable = undefined; }
 
+  get name(): string { return this._node?.metadata?.name ?? ''; }
+
+  /** Allocatable as numbers, parsed once per node update. */
   allocatable(): Resources {
-    const src = this.node?.status?.allocatable ?? this.node?.status?.capacity ?? {};
+    if (this._allocatable) return this._allocatable;
+    const src = this._node?.status?.allocatable ?? this._node?.status?.capacity ?? {};
     const out: Resources = new Map();
     for (const [k, v] of Object.entries(src)) out.set(k, toNumber(k, v));
     if (!out.has('pods')) out.set('pods', DEFAULT_MAX_PODS);
-    return out;
+    return (this._allocatable = out);
   }
 
   addPod(key: string, pod: Pod): void {

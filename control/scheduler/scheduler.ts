@@ -32,6 +32,7 @@ export class Scheduler {
   private readonly events;
   private readonly log = logger('scheduler');
   private timers: NodeJS.Timeout[] = [];
+  private nextStart = 0; // upstream nextStartNodeIndex
   private readonly firstSeen = new Map<string, number>(); // pod key → first time queued (latency metric)
   private pvcInf?: Informer<PersistentVolumeClaim & KubeObject>;
   private pvInf?: Informer<PersistentVolume & KubeObject>;
@@ -132,7 +133,8 @@ export class Scheduler {
     if (!pod || !this.pending(pod) || this.cache.isAssumed(key)) return;
     if (!this.firstSeen.has(key)) this.firstSeen.set(key, performance.now());
     const nodes = this.cache.nodeInfos();
-    const d = schedulePod(pod, nodes, this.profile);
+    const d = schedulePod(pod, nodes, this.profile, Math.random, this.nextStart);
+    this.nextStart = nodes.length ? (this.nextStart + d.processed) % nodes.length : 0;
     if (d.node === undefined) {
       this.attempts.inc({ result: 'unschedulable', profile: this.schedulerName });
       return this.unschedulableFound(pod, fitErrorMessage(d.numNodes, d.statuses));
@@ -142,7 +144,21 @@ export class Scheduler {
     void this.bind(pod, d.node);
   }
 
+  /** Bindings in flight are capped (upstream: client QPS limits); the rest wait, already assumed. */
+  private bindsInFlight = 0;
+  private readonly bindWaiters: Array<() => void> = [];
+  private static readonly MAX_BINDS_IN_FLIGHT = 64;
+
   private async bind(pod: P, node: string): Promise<void> {
+    if (this.bindsInFlight >= Scheduler.MAX_BINDS_IN_FLIGHT) await new Promise<void>((r) => this.bindWaiters.push(r));
+    this.bindsInFlight++;
+    try { await this.bindNow(pod, node); } finally {
+      this.bindsInFlight--;
+      this.bindWaiters.shift()?.();
+    }
+  }
+
+  private async bindNow(pod: P, node: string): Promise<void> {
     const { name, namespace } = pod.metadata as { name: string; namespace: string };
     try {
       await this.client.createSubresource(R.pods, name, namespace, 'binding', {
