@@ -19,6 +19,9 @@ export interface KubeletConfig {
   /** HTTP port of /healthz and /metrics; 0 disables the server. */
   port: number;
   maxPods: number;
+  /** CrashLoopBackOff: first delay, doubling up to max (upstream 10 s → 5 min); settable for tests. */
+  crashLoopBackoffBaseMs: number;
+  crashLoopBackoffMaxMs: number;
 }
 
 export const KUBELET_VERSION = 'v1.32.0-tskube';
@@ -34,6 +37,8 @@ export function defaultConfig(c: Pick<KubeletConfig, 'nodeName' | 'nodeIp' | 'se
     clusterDomain: 'cluster.local',
     port: 10250,
     maxPods: 110,
+    crashLoopBackoffBaseMs: 10_000,
+    crashLoopBackoffMaxMs: 300_000,
     ...c,
   };
 }

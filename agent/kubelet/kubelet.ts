@@ -10,7 +10,10 @@ import { R } from '../../control/client/resources.js';
 import { connectCri } from '../cri/client.js';
 import type { CriRuntime } from '../cri/runtime.js';
 import type { KubeletConfig } from './config.js';
+import { ObjectCache } from './configmap/object-cache.js';
 import { EventRecorder } from './events/recorder.js';
+import { ProberManager } from './prober/prober-manager.js';
+import { VolumeManager } from './volumes/volume-manager.js';
 import { RuntimeManager } from './kuberuntime/runtime-manager.js';
 import { kubeletMetrics } from './metrics.js';
 import { NodeLease } from './nodelease/lease.js';
@@ -41,11 +44,15 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
 
   const events = new EventRecorder(client, cfg.nodeName, log);
   const pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}`, resyncSeconds: 60 });
+  let enqueue = (_k: string) => {};
+  const probes = new ProberManager(cri, events, (k) => enqueue(k), log);
+  const runtime = new RuntimeManager(cri, cfg, events, { objects: new ObjectCache(client), volumes: new VolumeManager(cfg.rootDir), probes });
   const workers = new PodWorkers({
-    cfg, client, cri, runtimeName: v.runtime_name, pods, runtime: new RuntimeManager(cri, cfg, events),
+    cfg, client, cri, runtimeName: v.runtime_name, pods, runtime,
     status: new StatusManager(client), events, metrics, log,
   });
   // Status-only updates (mostly our own writes) do not need a sync; the PLEG reports runtime changes.
+  enqueue = (k) => workers.enqueue(k);
   pods.onAdd((p) => workers.enqueue(keyOf(p)))
     .onUpdate((old, cur) => { if (old === cur || specChanged(old, cur)) workers.enqueue(keyOf(cur)); })
     .onDelete((p) => workers.enqueue(keyOf(p)));
@@ -68,6 +75,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     cri, workers,
     async stop() {
       pleg.stop();
+      probes.stopAll();
       pods.stop();
       workers.stop();
       lease.stop();

@@ -17,6 +17,8 @@ export interface TestContainerd {
   /** cgroupfs parent for this run's pods, e.g. /tskube-cri-1234 */
   cgroupRoot: string;
   podSubnet: string;
+  /** With hostLink: the netns end of the veth, where the CRI streaming server listens; pod IPs are routed via it. */
+  linkIp?: string;
   stop(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ function waitLine(child: ChildProcess, word: string, what: string, ms = 15_000):
   });
 }
 
-function config(dir: string): string {
+function config(dir: string, streamAddress = '127.0.0.1'): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
   return `version = 2
 root = "${dir}/root"
@@ -66,7 +68,7 @@ state = "${dir}/state"
   sandbox_image = "docker.io/library/pause:3.9"
   restrict_oom_score_adj = true
   netns_mounts_under_state_dir = true
-  stream_server_address = "127.0.0.1"
+  stream_server_address = "${streamAddress}"
   stream_server_port = "0"
   [${cri}.containerd]
     snapshotter = "overlayfs"
@@ -101,14 +103,27 @@ echo ready
 exec sleep infinity`;
 }
 
-export async function startTestContainerd(opts: { subnet?: string } = {}): Promise<TestContainerd> {
+/** A veth from this (root) netns into the node netns with a route to the pod subnet, as a node's
+ * kubelet sees its pods: probes, the streaming server and pod IPs become reachable from here. */
+function hostLink(netns: string, podSubnet: string): string {
+  const n = process.pid % 250;
+  const host = `172.30.${n}.1`, peer = `172.30.${n}.2`;
+  const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+  sh(`ip link add tkc${process.pid}h type veth peer name tkc${process.pid}n netns ${netns}
+ip addr add ${host}/30 dev tkc${process.pid}h && ip link set tkc${process.pid}h up
+ip netns exec ${netns} sh -c 'ip addr add ${peer}/30 dev tkc${process.pid}n && ip link set tkc${process.pid}n up && sysctl -qw net.ipv4.ip_forward=1'
+ip route add ${podSubnet} via ${peer}`);
+  return peer;
+}
+
+export async function startTestContainerd(opts: { subnet?: string; hostLink?: boolean } = {}): Promise<TestContainerd> {
   const images = buildTestImages();
   const dir = mkdtempSync('/tmp/tskube-cri-');
   const netns = `tskube-cri-${process.pid}`;
   const cgroupRoot = `/tskube-cri-${process.pid}`;
   const podSubnet = opts.subnet ?? '10.244.250.0/24';
   for (const d of ['shim', 'cni-cache', 'cni/net.d', 'ipam', 'certs.d/docker.io', 'logs']) mkdirSync(join(dir, d), { recursive: true });
-  writeFileSync(join(dir, 'config.toml'), config(dir));
+  let linkIp: string | undefined;
   writeFileSync(join(dir, 'certs.d/docker.io/hosts.toml'),
     'server = "http://127.0.0.1:5000"\n[host."http://127.0.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n');
   writeFileSync(join(dir, 'cni/net.d/10-tskube.conflist'), JSON.stringify({
@@ -134,12 +149,15 @@ export async function startTestContainerd(opts: { subnet?: string } = {}): Promi
     for (const c of children.reverse()) await kill(c);
     if (holderPid) killNamespaceLeftovers(holderPid);
     try { execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' }); } catch { /* not created */ }
+    if (linkIp) { try { execFileSync('ip', ['link', 'del', `tkc${process.pid}h`], { stdio: 'ignore' }); } catch { /* gone with the netns */ } }
     removeCgroups(cgroupRoot);
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
     execFileSync('ip', ['netns', 'add', netns]);
+    if (opts.hostLink) linkIp = hostLink(netns, podSubnet);
+    writeFileSync(join(dir, 'config.toml'), config(dir, linkIp));
     const holder = spawn('ip', ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', holderScript(dir)],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(holder);
@@ -155,7 +173,7 @@ export async function startTestContainerd(opts: { subnet?: string } = {}): Promi
       { stdio: ['ignore', log, log] });
     children.push(ctrd);
     cri = await connectCri(`unix://${dir}/containerd.sock`, { waitMs: 20_000 });
-    return { cri, endpoint: cri.endpoint, dir, netns, holderPid, cgroupRoot, podSubnet, stop };
+    return { cri, endpoint: cri.endpoint, dir, netns, holderPid, cgroupRoot, podSubnet, ...(linkIp ? { linkIp } : {}), stop };
   } catch (err) {
     await stop();
     throw err;

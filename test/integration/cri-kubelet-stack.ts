@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ApiClient } from '../../control/client/api-client.js';
 import { R } from '../../control/client/resources.js';
-import { defaultConfig } from '../../agent/kubelet/config.js';
+import { defaultConfig, type KubeletConfig } from '../../agent/kubelet/config.js';
 import { startKubelet, type Kubelet } from '../../agent/kubelet/kubelet.js';
 import { startTestContainerd, type TestContainerd } from './cri-containerd.js';
 
@@ -33,8 +33,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export async function startKubeletStack(opts: { nodeName: string; subnet: string }): Promise<KubeletStack> {
-  const ctr = await startTestContainerd({ subnet: opts.subnet });
+export async function startKubeletStack(opts: { nodeName: string; subnet: string; hostLink?: boolean; kubelet?: Partial<KubeletConfig> }): Promise<KubeletStack> {
+  const ctr = await startTestContainerd({ subnet: opts.subnet, hostLink: opts.hostLink ?? false });
   const dataDir = mkdtempSync('/tmp/tskube-kl-srv-');
   let server: ChildProcess | undefined;
   let kubelet: Kubelet | undefined;
@@ -58,7 +58,7 @@ export async function startKubeletStack(opts: { nodeName: string; subnet: string
     kubelet = await startKubelet(defaultConfig({
       nodeName: opts.nodeName, nodeIp: '192.168.56.99', server: client.server, runtimeEndpoint: ctr.endpoint,
       rootDir: join(ctr.dir, 'kubelet'), cgroupRoot: `${ctr.cgroupRoot}/${opts.nodeName}`, port: kubeletPort,
-      nodeLabels: { 'node-role.kubernetes.io/worker': '' },
+      nodeLabels: { 'node-role.kubernetes.io/worker': '' }, ...opts.kubelet,
     }), client);
     return { ctr, client, kubelet, kubeletPort, nodeName: opts.nodeName, stop };
   } catch (err) {

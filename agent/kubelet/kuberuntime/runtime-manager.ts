@@ -1,20 +1,25 @@
 // Drives one pod to its spec through CRI (upstream's kuberuntime manager, SyncPod/KillPod):
-// a ready sandbox (recreated if it died), then each container created and started from its
-// image, restarted per restartPolicy with CrashLoopBackOff. It reports why containers wait;
-// status computation and writing are status/'s job.
+// volumes, a ready sandbox (recreated if it died), init containers one at a time in order, then
+// the app containers, each restarted per restartPolicy with CrashLoopBackOff and killed when a
+// liveness/startup probe fails. Finished pods keep their containers but lose their sandbox.
+// It reports why containers wait; status computation and writing are status/'s job.
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { isNotFound } from '../../cri/client.js';
 import type { CriRuntime } from '../../cri/runtime.js';
-import type { PodSandboxConfigIn } from '../../cri/types.js';
 import type { KubeletConfig } from '../config.js';
 import { removePodCgroups } from '../cm/pod-cgroups.js';
+import type { ObjectCache, ObjectLookup } from '../configmap/object-cache.js';
 import type { EventRecorder } from '../events/recorder.js';
-import { ImageManager, ImagePullError } from '../images/image-manager.js';
-import { instancesOf, readySandbox, type RuntimePod, type Waiting } from '../status/pod-status.js';
+import { ImageManager } from '../images/image-manager.js';
+import type { ProberManager, RunningContainer } from '../prober/prober-manager.js';
+import { instancesOf, readySandbox, type RuntimeContainer, type RuntimePod, type Waiting } from '../status/pod-status.js';
 import { Backoff } from '../util/backoff.js';
 import { nsToMs } from '../util/time.js';
-import { containerConfig } from './container-config.js';
+import { VolumeError, VolumeManager } from '../volumes/volume-manager.js';
+import { volumeRefs } from '../volumes/projections.js';
+import { envRefs } from './container-config.js';
+import { fieldPath, startContainer, stopContainer } from './container-start.js';
 import { POD_UID } from './labels.js';
 import { podCgroupParent, podLogDir, sandboxConfig } from './sandbox-config.js';
 
@@ -25,15 +30,36 @@ export interface SyncResult {
   requeueAfterMs: number;
 }
 
-const fieldPath = (c: Container) => `spec.containers{${c.name}}`;
+export interface RuntimeDeps { objects: ObjectCache; volumes: VolumeManager; probes: ProberManager }
+
+const VOLUME_RETRY_MS = 2_000;
+const VOLUME_RESYNC_MS = 10_000;
+
+/** No container will run again: every app container exited for good, or an init container failed under Never. */
+export function podFinished(pod: Pod, rt: RuntimePod): boolean {
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  if (policy === 'Always' || rt.sandboxes.length === 0) return false;
+  if (policy === 'Never' && (pod.spec?.initContainers ?? []).some((c) => {
+    const l = instancesOf(rt, c.name)[0];
+    return l?.state === 'CONTAINER_EXITED' && l.exit_code !== 0;
+  })) return true;
+  return (pod.spec?.containers ?? []).every((c) => {
+    const last = instancesOf(rt, c.name)[0];
+    return last?.state === 'CONTAINER_EXITED' && (policy === 'Never' || last.exit_code === 0);
+  });
+}
 
 export class RuntimeManager {
   readonly images: ImageManager;
-  readonly restartBackoff = new Backoff(10_000, 300_000);
+  readonly restartBackoff: Backoff;
 
-  constructor(private readonly cri: CriRuntime, private readonly cfg: KubeletConfig, private readonly events: EventRecorder) {
+  constructor(private readonly cri: CriRuntime, private readonly cfg: KubeletConfig, private readonly events: EventRecorder,
+    private readonly d: RuntimeDeps) {
     this.images = new ImageManager(cri);
+    this.restartBackoff = new Backoff(cfg.crashLoopBackoffBaseMs, cfg.crashLoopBackoffMaxMs);
   }
+
+  get probes(): ProberManager { return this.d.probes; }
 
   /** Every sandbox and container instance the runtime has for a pod uid. */
   async podRuntime(uid: string): Promise<RuntimePod> {
@@ -46,22 +72,39 @@ export class RuntimeManager {
 
   async syncPod(pod: Pod, hostIP: string): Promise<SyncResult> {
     const uid = pod.metadata!.uid!;
+    const ns = pod.metadata!.namespace!;
     const waiting = new Map<string, Waiting>();
     let requeue = Infinity;
+    const later = (ms: number) => { if (ms > 0) requeue = Math.min(requeue, ms); };
+    const done = (rt: RuntimePod): SyncResult => ({ runtime: rt, waiting, requeueAfterMs: requeue === Infinity ? 0 : requeue });
     let rt = await this.podRuntime(uid);
-    let sb = readySandbox(rt);
-    const containers = pod.spec?.containers ?? [];
-    const policy = pod.spec?.restartPolicy ?? 'Always';
 
+    if (podFinished(pod, rt) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+      this.d.probes.removePod(uid);
+      for (const s of rt.sandboxes) if (s.state === 'SANDBOX_READY') await this.cri.stopPodSandbox(s.id).catch(skipGone);
+      return done(rt);
+    }
+
+    // Volumes and the objects env refers to, before anything runs.
+    const refs = volumeRefs(pod);
+    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) envRefs(c, refs);
+    const objects: ObjectLookup = await this.d.objects.prefetch(ns, refs);
+    let dirs: Map<string, string>;
+    try {
+      dirs = this.d.volumes.setUp(pod, objects);
+    } catch (err) {
+      if (!(err instanceof VolumeError)) throw err;
+      this.events.event(pod, 'Warning', 'FailedMount', err.message);
+      later(VOLUME_RETRY_MS);
+      return done(rt);
+    }
+    if (VolumeManager.needsResync(pod)) later(VOLUME_RESYNC_MS);
+
+    let sb = readySandbox(rt);
     if (!sb) {
-      // Done pods (policy Never/OnFailure, everything exited) do not get a new sandbox.
-      const done = rt.sandboxes.length > 0 && containers.every((c) => {
-        const last = instancesOf(rt, c.name)[0];
-        return last?.state === 'CONTAINER_EXITED' && (policy === 'Never' || (policy === 'OnFailure' && last.exit_code === 0));
-      });
-      if (done) return { runtime: rt, waiting, requeueAfterMs: 0 };
       const attempt = rt.sandboxes.reduce((n, s) => Math.max(n, (s.metadata?.attempt ?? 0) + 1), 0);
       for (const old of rt.sandboxes) await this.removeSandbox(old.id);
+      if (rt.sandboxes.length) this.d.probes.removePod(uid);
       const config = sandboxConfig(this.cfg, pod, attempt);
       mkdirSync(config.log_directory!, { recursive: true });
       let id: string;
@@ -75,93 +118,91 @@ export class RuntimeManager {
       sb = rt.sandboxes.find((s) => s.id === id);
       if (!sb) throw new Error(`sandbox ${id} vanished after creation`);
     }
+    const sandboxId = sb.id;
     const sbConfig = sandboxConfig(this.cfg, pod, sb.metadata?.attempt ?? 0);
     const ctx = { podIP: sb.network?.ip ?? '', hostIP, nodeName: this.cfg.nodeName };
-
-    for (const c of containers) {
-      const insts = instancesOf(rt, c.name).filter((x) => x.pod_sandbox_id === sb.id);
-      const latest = insts[0];
-      let attempt = 0;
-      if (latest?.state === 'CONTAINER_RUNNING') continue;
-      if (latest?.state === 'CONTAINER_EXITED' || latest?.state === 'CONTAINER_CREATED' || latest?.state === 'CONTAINER_UNKNOWN') {
-        if (latest.state === 'CONTAINER_EXITED') {
-          const restart = policy === 'Always' || (policy === 'OnFailure' && latest.exit_code !== 0);
-          if (!restart) continue;
-          const key = `${uid}/${c.name}`;
-          const finished = nsToMs(latest.finished_at) || Date.now();
-          if (this.restartBackoff.inBackoffSince(key, finished)) {
-            const left = this.restartBackoff.remaining(key, finished);
-            waiting.set(c.name, { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(this.restartBackoff.get(key) / 1000)}s restarting failed container=${c.name} pod=${pod.metadata!.name}_${pod.metadata!.namespace}(${uid})` });
-            this.events.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container', fieldPath(c));
-            requeue = Math.min(requeue, left + 50);
-            continue;
-          }
-          this.restartBackoff.next(key);
-        }
-        attempt = (latest.metadata?.attempt ?? 0) + 1;
-        // Keep only the newest dead instance (it becomes lastState); created-but-unstarted ones go too.
-        for (const old of insts.slice(latest.state === 'CONTAINER_EXITED' ? 1 : 0)) await this.cri.removeContainer(old.id).catch(skipGone);
+    const start = async (c: Container, attempt: number) => {
+      let mounts;
+      try { mounts = this.d.volumes.mountsFor(pod, c, dirs); } catch (err) {
+        waiting.set(c.name, { reason: 'CreateContainerConfigError', message: (err as Error).message });
+        this.events.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`, fieldPath(pod, c));
+        return later(5_000);
       }
-      const r = await this.startContainer(pod, c, attempt, sb.id, sbConfig, ctx, waiting);
-      if (r > 0) requeue = Math.min(requeue, r);
+      later(await startContainer(this.cri, this.images, this.events, { pod, c, attempt, sandboxId, sbConfig, ctx, objects, waiting, mounts }));
+    };
+
+    // Init containers: one at a time, each must exit 0 before the next starts.
+    for (const c of pod.spec?.initContainers ?? []) {
+      const insts = instancesOf(rt, c.name).filter((x) => x.pod_sandbox_id === sandboxId);
+      const latest = insts[0];
+      if (latest?.state === 'CONTAINER_EXITED' && latest.exit_code === 0) continue;
+      if (latest?.state === 'CONTAINER_RUNNING') return done(rt);
+      const attempt = await this.prepareRestart(pod, c, insts, waiting, later);
+      if (attempt === undefined) return done(rt);
+      await start(c, attempt);
+      return done(await this.podRuntime(uid));
     }
-    return { runtime: await this.podRuntime(uid), waiting, requeueAfterMs: requeue === Infinity ? 0 : requeue };
+
+    const running: RunningContainer[] = [];
+    const policy = pod.spec?.restartPolicy ?? 'Always';
+    for (const c of pod.spec?.containers ?? []) {
+      const insts = instancesOf(rt, c.name).filter((x) => x.pod_sandbox_id === sandboxId);
+      const latest = insts[0];
+      if (latest?.state === 'CONTAINER_RUNNING') {
+        const failed = this.d.probes.failed(latest.id);
+        if (!failed) { running.push({ spec: c, id: latest.id, startedAtMs: nsToMs(latest.started_at) }); continue; }
+        const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+        const what = failed === 'liveness' ? 'liveness' : 'startup';
+        const then = policy === 'Never' ? '' : ', will be restarted';
+        await stopContainer(this.cri, this.events, pod, c, latest.id, grace, `Container ${c.name} failed ${what} probe${then}`, ctx.podIP);
+        later(50);
+        continue;
+      }
+      if (latest?.state === 'CONTAINER_EXITED' && !(policy === 'Always' || (policy === 'OnFailure' && latest.exit_code !== 0))) continue;
+      const attempt = await this.prepareRestart(pod, c, insts, waiting, later);
+      if (attempt === undefined) continue;
+      await start(c, attempt);
+    }
+    this.d.probes.sync(pod, running, ctx.podIP);
+    return done(await this.podRuntime(uid));
   }
 
-  /** Image, create, start; records why it could not. Returns a retry delay (0 = none needed). */
-  private async startContainer(pod: Pod, c: Container, attempt: number, sandboxId: string, sbConfig: PodSandboxConfigIn,
-    ctx: { podIP: string; hostIP: string; nodeName: string }, waiting: Map<string, Waiting>): Promise<number> {
-    const fp = fieldPath(c);
-    let image: string;
-    try {
-      image = await this.images.ensure(pod, c, sbConfig, {
-        pulling: (img) => this.events.event(pod, 'Normal', 'Pulling', `Pulling image "${img}"`, fp),
-        pulled: (img, ms, present) => this.events.event(pod, 'Normal', 'Pulled', present
-          ? `Container image "${img}" already present on machine`
-          : `Successfully pulled image "${img}" in ${ms}ms`, fp),
-        failed: (_img, err) => {
-          this.events.event(pod, 'Warning', 'Failed', err.message, fp);
-          this.events.event(pod, 'Warning', 'Failed', `Error: ${err.reason}`, fp);
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof ImagePullError)) throw err;
-      waiting.set(c.name, { reason: err.reason, message: err.message });
-      if (err.reason === 'ImagePullBackOff') this.events.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${c.image}"`, fp);
-      return err.retryAfterMs > 0 ? err.retryAfterMs + 50 : 0;
+  /** Decides whether a dead or missing container may start now (CrashLoopBackOff); cleans old instances. Returns its next attempt. */
+  private async prepareRestart(pod: Pod, c: Container, insts: RuntimeContainer[], waiting: Map<string, Waiting>, later: (ms: number) => void): Promise<number | undefined> {
+    const latest = insts[0];
+    if (!latest) return 0;
+    const uid = pod.metadata!.uid!;
+    if (latest.state === 'CONTAINER_EXITED') {
+      if ((pod.spec?.restartPolicy ?? 'Always') === 'Never') return undefined;
+      const key = `${uid}/${c.name}`;
+      const finished = nsToMs(latest.finished_at) || Date.now();
+      if (this.restartBackoff.inBackoffSince(key, finished)) {
+        const m = pod.metadata!;
+        waiting.set(c.name, { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(this.restartBackoff.get(key) / 1000)}s restarting failed container=${c.name} pod=${m.name}_${m.namespace}(${uid})` });
+        this.events.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container', fieldPath(pod, c));
+        later(this.restartBackoff.remaining(key, finished) + 50);
+        return undefined;
+      }
+      this.restartBackoff.next(key);
     }
-    let id: string;
-    try {
-      id = await this.cri.createContainer(sandboxId, containerConfig(pod, c, attempt, image, ctx), sbConfig);
-    } catch (err) {
-      const reason = err instanceof Error && /fieldRef|env /.test(err.message) ? 'CreateContainerConfigError' : 'CreateContainerError';
-      waiting.set(c.name, { reason, message: (err as Error).message });
-      this.events.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`, fp);
-      return 10_000;
-    }
-    this.events.event(pod, 'Normal', 'Created', `Created container ${c.name}`, fp);
-    try {
-      await this.cri.startContainer(id);
-    } catch (err) {
-      waiting.set(c.name, { reason: 'RunContainerError', message: (err as Error).message });
-      this.events.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`, fp);
-      return 0; // the exited container is restarted with back-off by the next sync
-    }
-    this.events.event(pod, 'Normal', 'Started', `Started container ${c.name}`, fp);
-    return 0;
+    // Keep only the newest dead instance (it becomes lastState); created-but-unstarted ones go too.
+    for (const old of insts.slice(latest.state === 'CONTAINER_EXITED' ? 1 : 0)) await this.cri.removeContainer(old.id).catch(skipGone);
+    return (latest.metadata?.attempt ?? 0) + 1;
   }
 
-  /** Stops every container (grace period), then stops and removes the sandboxes, cgroups and logs. */
+  /** Stops every container (preStop, grace period), then the sandboxes; removes cgroups, logs, volumes. */
   async killPod(uid: string, pod: Pod | undefined, graceSeconds: number): Promise<void> {
+    this.d.probes.removePod(uid);
     const rt = await this.podRuntime(uid);
+    const podIP = readySandbox(rt)?.network?.ip ?? '';
     await Promise.all(rt.containers.filter((c) => c.state === 'CONTAINER_RUNNING').map(async (c) => {
-      const spec = pod?.spec?.containers.find((s) => s.name === c.metadata?.name);
-      if (pod && spec) this.events.event(pod, 'Normal', 'Killing', `Stopping container ${spec.name}`, fieldPath(spec));
-      await this.cri.stopContainer(c.id, graceSeconds).catch(skipGone);
+      const spec = [...(pod?.spec?.containers ?? []), ...(pod?.spec?.initContainers ?? [])].find((s) => s.name === c.metadata?.name);
+      await stopContainer(this.cri, this.events, pod, spec, c.id, graceSeconds, undefined, podIP);
     }));
     for (const s of rt.sandboxes) await this.removeSandbox(s.id);
     removePodCgroups(podCgroupParent(this.cfg, uid));
     if (pod) rmSync(podLogDir(this.cfg, pod), { recursive: true, force: true });
+    this.d.volumes.tearDown(uid);
     this.restartBackoff.resetPrefix(`${uid}/`);
     this.images.forgetPod(uid);
   }

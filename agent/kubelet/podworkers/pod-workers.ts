@@ -92,7 +92,7 @@ export class PodWorkers {
     // Our last write may be newer than the informer's copy: keep its times stable.
     const last = this.lastStatus.get(uid);
     const base: Pod = last ? { ...pod, status: { ...pod.status, startTime: last.startTime, conditions: mergeConditions(pod.status, last) } } : pod;
-    const status = computePodStatus({ pod: base, runtime, waiting, hostIP: this.d.cfg.nodeIp, runtimeName: this.d.runtimeName });
+    const status = computePodStatus({ pod: base, runtime, waiting, hostIP: this.d.cfg.nodeIp, runtimeName: this.d.runtimeName, probes: this.d.runtime.probes });
     await this.d.status.setStatus(pod, status);
     this.lastStatus.set(uid, status);
     return status;

@@ -1,7 +1,7 @@
 // Computes a pod's API status (phase, conditions, containerStatuses, IPs, times) from what the
 // runtime reports, the way upstream's kubelet does in generateAPIPodStatus. Pure: the pod
 // workers gather the inputs, this decides, status-manager writes.
-import type { ContainerState, ContainerStatus as ApiContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Container, ContainerState, ContainerStatus as ApiContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { ContainerStatus, PodSandboxStatus } from '../../cri/types.js';
 import { nsToTime, rfc3339 } from '../util/time.js';
 import { qosClass } from './qos.js';
@@ -25,8 +25,12 @@ export interface StatusInput {
   hostIP: string;
   /** containerID scheme: "containerd", "docker" … from CRI Version. */
   runtimeName: string;
+  /** Probe results (readiness, startup); without it a running container is ready. */
+  probes?: ProbeView;
   now?: number;
 }
+
+export interface ProbeView { ready(containerId: string, spec: Container): boolean; started(containerId: string): boolean }
 
 const newestFirst = <T extends { created_at: string }>(xs: T[]): T[] =>
   [...xs].sort((a, b) => (BigInt(b.created_at) > BigInt(a.created_at) ? 1 : BigInt(b.created_at) < BigInt(a.created_at) ? -1 : 0));
@@ -55,31 +59,54 @@ function terminated(c: ContainerStatus, runtimeName: string): ContainerState {
   };
 }
 
-export function containerStatuses(input: StatusInput): ApiContainerStatus[] {
-  const { pod, runtime, waiting, runtimeName } = input;
-  return (pod.spec?.containers ?? []).map((spec) => {
+function statusesOf(specs: Container[], input: StatusInput, init: boolean, pending = 'ContainerCreating'): ApiContainerStatus[] {
+  const { runtime, waiting, runtimeName, probes } = input;
+  return specs.map((spec) => {
     const [latest, previous] = instancesOf(runtime, spec.name);
     const w = waiting.get(spec.name);
+    const waitState = (def: string): ContainerState => ({ waiting: { reason: w?.reason ?? def, ...(w?.message ? { message: w.message } : {}) } });
     const base: ApiContainerStatus = { name: spec.name, image: spec.image ?? '', imageID: '', ready: false, restartCount: 0, started: false };
-    if (!latest) return { ...base, state: { waiting: { reason: w?.reason ?? 'ContainerCreating', ...(w?.message ? { message: w.message } : {}) } }, lastState: {} };
+    if (!latest) return { ...base, state: waitState(init ? 'PodInitializing' : pending), lastState: {} };
     const common = { ...base, imageID: latest.image_ref, containerID: `${runtimeName}://${latest.id}`, restartCount: latest.metadata?.attempt ?? 0 };
     const last = previous?.state === 'CONTAINER_EXITED' ? terminated(previous, runtimeName) : {};
     switch (latest.state) {
-      case 'CONTAINER_RUNNING':
-        return { ...common, ready: true, started: true, state: { running: { startedAt: nsToTime(latest.started_at) } }, lastState: last };
+      case 'CONTAINER_RUNNING': {
+        const started = init || !probes || probes.started(latest.id);
+        const ready = !init && (!probes || probes.ready(latest.id, spec));
+        return { ...common, ready, started, state: { running: { startedAt: nsToTime(latest.started_at) } }, lastState: last };
+      }
       case 'CONTAINER_EXITED':
-        if (w) return { ...common, state: { waiting: { reason: w.reason, ...(w.message ? { message: w.message } : {}) } }, lastState: terminated(latest, runtimeName) };
-        return { ...common, state: terminated(latest, runtimeName), lastState: last };
+        if (w) return { ...common, state: waitState(w.reason), lastState: terminated(latest, runtimeName) };
+        return { ...common, ready: init && latest.exit_code === 0, state: terminated(latest, runtimeName), lastState: last };
       default:
-        return { ...common, state: { waiting: { reason: w?.reason ?? 'ContainerCreating', ...(w?.message ? { message: w.message } : {}) } }, lastState: last };
+        return { ...common, state: waitState(init ? 'PodInitializing' : pending), lastState: last };
     }
   });
 }
 
-/** Upstream's getPhase for pods without init containers. */
-export function podPhase(pod: Pod, statuses: ApiContainerStatus[]): string {
+export function containerStatuses(input: StatusInput, inits?: ApiContainerStatus[]): ApiContainerStatus[] {
+  const pending = inits && !initialized(inits) ? 'PodInitializing' : 'ContainerCreating';
+  return statusesOf(input.pod.spec?.containers ?? [], input, false, pending);
+}
+
+export function initContainerStatuses(input: StatusInput): ApiContainerStatus[] {
+  return statusesOf(input.pod.spec?.initContainers ?? [], input, true);
+}
+
+/** Init containers all completed with exit 0. */
+export function initialized(statuses: ApiContainerStatus[]): boolean {
+  return statuses.every((s) => s.state?.terminated?.exitCode === 0);
+}
+
+/** Upstream's getPhase: init containers first, then the app containers and restartPolicy. */
+export function podPhase(pod: Pod, statuses: ApiContainerStatus[], inits: ApiContainerStatus[] = []): string {
   const prev = pod.status?.phase;
   if (prev === 'Succeeded' || prev === 'Failed') return prev;
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  if (!initialized(inits)) {
+    const failed = inits.some((s) => (s.state?.terminated?.exitCode ?? 0) !== 0 || (s.lastState?.terminated && s.state?.waiting && (s.lastState.terminated.exitCode ?? 0) !== 0));
+    return failed && policy === 'Never' ? 'Failed' : 'Pending';
+  }
   let waiting = 0, running = 0, stopped = 0, succeeded = 0;
   for (const s of statuses) {
     if (s.state?.running) running++;
@@ -90,7 +117,6 @@ export function podPhase(pod: Pod, statuses: ApiContainerStatus[]): string {
   if (waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
   if (stopped > 0) {
-    const policy = pod.spec?.restartPolicy ?? 'Always';
     if (policy === 'Always') return 'Running';
     if (stopped === succeeded) return 'Succeeded';
     return policy === 'OnFailure' ? 'Running' : 'Failed';
@@ -111,11 +137,13 @@ function condition(pod: Pod, type: string, ok: boolean, now: string, reason?: st
 export function computePodStatus(input: StatusInput): PodStatus {
   const { pod, runtime, hostIP } = input;
   const now = rfc3339(input.now);
-  const statuses = containerStatuses(input);
-  const phase = podPhase(pod, statuses);
+  const inits = initContainerStatuses(input);
+  const statuses = containerStatuses(input, inits);
+  const phase = podPhase(pod, statuses, inits);
+  const isInit = initialized(inits);
   const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
-  const ready = unready.length === 0 && !terminal;
+  const ready = unready.length === 0 && !terminal && isInit;
   const notReadyMsg = `containers with unready status: [${unready.join(' ')}]`;
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   const sb = readySandbox(runtime) ?? newestFirst(runtime.sandboxes)[0];
@@ -124,7 +152,8 @@ export function computePodStatus(input: StatusInput): PodStatus {
   return {
     phase,
     conditions: [
-      condition(pod, 'Initialized', true, now),
+      condition(pod, 'Initialized', isInit, now, 'ContainersNotInitialized',
+        `containers with incomplete status: [${inits.filter((s) => s.state?.terminated?.exitCode !== 0).map((s) => s.name).join(' ')}]`),
       condition(pod, 'Ready', ready, now, terminal ? 'PodCompleted' : 'ContainersNotReady', terminal ? undefined : notReadyMsg),
       condition(pod, 'ContainersReady', ready, now, terminal ? 'PodCompleted' : 'ContainersNotReady', terminal ? undefined : notReadyMsg),
       scheduled ?? { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
@@ -134,6 +163,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
     ...(podIP ? { podIP, podIPs: podIPs.map((ip) => ({ ip })) } : {}),
     startTime: pod.status?.startTime ?? now,
     containerStatuses: statuses,
+    ...(inits.length ? { initContainerStatuses: inits } : {}),
     qosClass: qosClass(pod),
   };
 }

@@ -14,8 +14,8 @@ export function canonical(v: unknown): string {
 /** The parts of a status this kubelet owns, for comparison. */
 function owned(s: PodStatus | undefined): unknown {
   if (!s) return undefined;
-  const { phase, conditions, hostIP, podIP, podIPs, startTime, containerStatuses, qosClass } = s;
-  return { phase, conditions, hostIP, podIP, podIPs, startTime, containerStatuses, qosClass };
+  const { phase, conditions, hostIP, podIP, podIPs, startTime, containerStatuses, initContainerStatuses, qosClass } = s;
+  return { phase, conditions, hostIP, podIP, podIPs, startTime, containerStatuses, initContainerStatuses, qosClass };
 }
 
 export class StatusManager {
