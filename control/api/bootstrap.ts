@@ -11,10 +11,13 @@ export async function bootstrap(rest: Rest, opts: { advertiseAddress: string; po
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     await rest.create({ def: namespaces }, { metadata: { name } }).catch(ignoreExists);
   }
-  await rest.create({ def: services, namespace: 'default' }, {
-    metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }] },
-  }).catch(ignoreExists);
+  // On a store that already has it (a restart, a second API server), 10.96.0.1 is taken: skip.
+  if (!(await rest.store.get(services, 'default', 'kubernetes'))) {
+    await rest.create({ def: services, namespace: 'default' }, {
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }] },
+    }).catch(ignoreExists);
+  }
   const ep: Obj = {
     metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
     subsets: [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }],

@@ -1,7 +1,7 @@
 // Objects ↔ storage keys: /registry/<resource>/<namespace>/<name> holding the object as JSON.
 // resourceVersion is not stored; it is the key's modRevision, set on every read, so the
 // store's compare-and-swap is exactly the API's optimistic concurrency.
-import type { Backend, KeyValue, StoreEvent, Watcher } from '../store/index.js';
+import { cachedList, type Backend, type KeyValue, type StoreEvent, type Watcher } from '../store/index.js';
 import type { Obj } from './resource-def.js';
 import type { ValueTransformer } from './encryption.js';
 
@@ -41,6 +41,19 @@ export class Store {
   async list(def: Named, ns?: string): Promise<{ items: Obj[]; revision: number }> {
     const res = await this.backend.list(this.prefix(def, ns));
     return { items: res.kvs.map((kv) => this.decode(kv)), revision: res.revision };
+  }
+
+  /** From the watch cache's mirror (eventually consistent, as an informer's lister). */
+  async listCached(def: Named, ns?: string): Promise<{ items: Obj[]; revision: number }> {
+    const res = await cachedList(this.backend, this.prefix(def, ns));
+    return { items: res.kvs.map((kv) => this.decode(kv)), revision: res.revision };
+  }
+
+  /** Mirror first; a miss is checked live (a just-created object may not have arrived yet). */
+  async getCached(def: Named, ns: string | undefined, name: string): Promise<Obj | undefined> {
+    const key = this.key(def, ns, name);
+    const hit = (await cachedList(this.backend, this.prefix(def, ns))).kvs.find((kv) => kv.key === key);
+    return hit ? this.decode(hit) : this.get(def, ns, name);
   }
 
   async create(def: Named, obj: Obj): Promise<Obj> {

@@ -10,7 +10,7 @@ export const limitRanger: AdmissionPlugin = {
   name: 'LimitRanger',
   async mutate({ op, def, obj, store, sub }) {
     if (def.resource !== 'pods' || op !== 'CREATE' || sub) return;
-    const ranges = (await store.list(limitranges, obj.metadata.namespace)).items;
+    const ranges = (await store.listCached(limitranges, obj.metadata.namespace)).items;
     for (const lr of ranges) {
       for (const item of (lr.spec?.limits ?? []) as Obj[]) {
         if (item.type !== 'Container') continue;
@@ -28,7 +28,7 @@ export const limitRanger: AdmissionPlugin = {
   },
   async validate({ op, def, obj, store, sub }) {
     if (def.resource !== 'pods' || op !== 'CREATE' || sub) return;
-    const ranges = (await store.list(limitranges, obj.metadata.namespace)).items;
+    const ranges = (await store.listCached(limitranges, obj.metadata.namespace)).items;
     for (const lr of ranges) {
       for (const item of (lr.spec?.limits ?? []) as Obj[]) {
         if (item.type !== 'Container') continue;

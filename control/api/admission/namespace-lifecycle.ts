@@ -13,7 +13,7 @@ export const namespaceLifecycle: AdmissionPlugin = {
       throw forbidden(`namespaces "${obj.metadata.name}" is forbidden: this namespace may not be deleted`);
     }
     if (!def.namespaced || op !== 'CREATE') return;
-    const ns = await store.get(namespaces, undefined, obj.metadata.namespace);
+    const ns = await store.getCached(namespaces, undefined, obj.metadata.namespace);
     if (!ns) throw new StatusError(404, 'NotFound', `namespaces "${obj.metadata.namespace}" not found`, { name: obj.metadata.namespace, kind: 'namespaces' });
     if (ns.status?.phase === 'Terminating' && def.resource !== 'events') {
       throw forbidden(`${def.resource} "${obj.metadata.name}" is forbidden: unable to create new content in namespace ${obj.metadata.namespace} because it is being terminated`);

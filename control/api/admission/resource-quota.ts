@@ -48,7 +48,7 @@ export const resourceQuota: AdmissionPlugin = {
   name: 'ResourceQuota',
   async validate({ op, def, obj, store, sub }) {
     if (op !== 'CREATE' || !def.namespaced || sub || def.resource === 'events') return;
-    const quotas = (await store.list(resourcequotas, obj.metadata.namespace)).items;
+    const quotas = (await store.listCached(resourcequotas, obj.metadata.namespace)).items;
     if (!quotas.length) return;
     const requested = usageOf(def, obj);
     for (const q of quotas) {
