@@ -9,7 +9,7 @@ import { alive, allPidFiles, daemonEnv, readPid } from './procs.js';
 import { readState } from './state.js';
 import { up } from './up.js';
 
-const USAGE = `usage: tskube lab up [--workers N]     create the lab (default 2 workers)
+const USAGE = `usage: tskube lab up [--workers N] [--storage sqlite|etcd]   create the lab (default 2 workers, sqlite)
        tskube lab down                   remove everything the lab made
        tskube lab exec <node> -- <cmd…>  run a command inside a node's namespaces
        tskube lab status                 nodes and daemons`;
@@ -19,7 +19,7 @@ export async function main(args: string[]): Promise<void> {
   let code: number;
   switch (sub) {
     case 'up':
-      code = await up(workersFlag(rest));
+      code = await up(workersFlag(rest), storageFlag(rest));
       break;
     case 'down':
       code = await down();
@@ -35,6 +35,15 @@ export async function main(args: string[]): Promise<void> {
       code = sub ? 2 : 0;
   }
   process.exit(code);
+}
+
+/** --storage sqlite (default, embedded) | etcd (an etcd in the master's netns). */
+function storageFlag(rest: string[]): 'sqlite' | 'etcd' {
+  const i = rest.findIndex((a) => a === '--storage' || a.startsWith('--storage='));
+  if (i < 0) return 'sqlite';
+  const v = rest[i]!.includes('=') ? rest[i]!.split('=')[1] : rest[i + 1];
+  if (v !== 'sqlite' && v !== 'etcd') throw new Error(`--storage wants sqlite or etcd, got ${v}`);
+  return v;
 }
 
 function workersFlag(rest: string[]): number {

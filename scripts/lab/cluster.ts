@@ -11,7 +11,7 @@ import { httpGet, waitFor } from './wait.js';
 const log = logger('lab');
 const node = process.execPath;
 
-export async function startCluster(nodes: LabNode[]): Promise<void> {
+export async function startCluster(nodes: LabNode[], storageUrl?: string): Promise<void> {
   writeKubeconfig();
   if (!existsSync(serverJs)) {
     warn(`${path.relative(checkout, serverJs)} is not built: the lab is up WITHOUT control plane and agents`);
@@ -21,7 +21,7 @@ export async function startCluster(nodes: LabNode[]): Promise<void> {
   const t = performance.now();
   const master = nodes[0]!;
   startDaemon('server', 'nsenter', [`--net=/run/netns/${master.ns}`, `--wd=${checkout}`, node, tskubeJs, 'server',
-    '--listen', '0.0.0.0:6443', '--data-dir', path.join(labDir, 'master/server')]);
+    '--listen', '0.0.0.0:6443', '--data-dir', path.join(labDir, 'master/server'), ...(storageUrl ? ['--storage', storageUrl] : [])]);
   await waitFor(`API server at ${API_URL}/version (log .lab/logs/server.log)`, () => { assertRunning('server'); return httpGet(`${API_URL}/version`); }, 30_000, 100);
   console.log(`  ${'api server'.padEnd(12)} ${Math.round(performance.now() - t)} ms`);
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { logger } from '../../control/client/log.js';
 import { startCluster } from './cluster.js';
+import { startEtcd } from './etcd.js';
 import { checkout, labDir, labNodes, logsDir, REGISTRY, scriptsDir, type LabNode } from './config.js';
 import { down } from './down.js';
 import { preflight } from './preflight.js';
@@ -20,7 +21,7 @@ export const REGISTRY_STORAGE = '/var/lib/tskube/registry';
 /** Host paths containerd 1.6 / libcni hard-code; bind-mounted per node inside the holder. */
 const HOST_MOUNT_POINTS = ['/run/containerd', '/var/lib/cni'];
 
-export async function up(workers: number): Promise<number> {
+export async function up(workers: number, storage: 'sqlite' | 'etcd' = 'sqlite'): Promise<number> {
   const problem = preflight();
   if (problem) {
     console.error(problem);
@@ -32,13 +33,13 @@ export async function up(workers: number): Promise<number> {
     return 1;
   }
   try {
-    return await upLocked(workers);
+    return await upLocked(workers, storage);
   } finally {
     release();
   }
 }
 
-async function upLocked(workers: number): Promise<number> {
+async function upLocked(workers: number, storage: 'sqlite' | 'etcd'): Promise<number> {
   const existing = readState();
   if (existing?.complete && deadDaemons().length === 0) {
     const note = existing.workers === workers ? '' : ` with ${existing.workers} workers (lab down first to change that)`;
@@ -68,7 +69,8 @@ async function upLocked(workers: number): Promise<number> {
     const push = step('push images', () => execFileP('bash', [path.join(scriptsDir, 'images/push.sh'), REGISTRY], { env: daemonEnv() }));
     await step('containerd', () => Promise.all(nodes.map(startContainerd)));
     await push;
-    await startCluster(nodes);
+    const storageUrl = storage === 'etcd' ? await step('etcd', () => startEtcd(nodes[0]!)) : undefined;
+    await startCluster(nodes, storageUrl);
     writeState({ ...state, complete: true });
   } catch (err) {
     console.error(`tskube lab: up failed: ${err instanceof Error ? err.message : String(err)}`);
