@@ -3,6 +3,8 @@
 // agent/network when present). Runs until SIGTERM/SIGINT, then stops what it started.
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { ApiClient } from '../control/client/api-client.js';
+import { loadKubeconfig } from '../control/client/kubeconfig.js';
+import { configureKubeletAuth } from './kubelet/server/auth.js';
 import { logger } from '../control/client/log.js';
 import { defaultConfig, type KubeletConfig } from './kubelet/config.js';
 import { startKubelet } from './kubelet/kubelet.js';
@@ -13,7 +15,10 @@ const USAGE = `usage: tskube agent --node-name <n> --node-ip <ip> --server http:
   --container-runtime-endpoint unix:///run/containerd/containerd.sock [--root-dir <dir>]
   [--cni-conf-dir <dir>] [--cgroup-root /tskube/<node>] [--register-with-taints k=v:Effect,…]
   [--node-labels k=v,…] [--kubelet-port 10250] [--cluster-dns 10.96.0.10] [--cluster-domain cluster.local]
-  [--max-pods 110] [--disable kube-proxy,network]`;
+  [--max-pods 110] [--disable kube-proxy,network]
+  [--kubeconfig <file> (server, CA, client cert/key or token; replaces --server)]
+  [--tls-cert-file <pem> --tls-private-key-file <pem> --client-ca-file <pem> (HTTPS :10250, authn + authz)]
+  [--anonymous-auth false]`;
 
 /** --flag value and --flag=value; repeated flags keep the last value. */
 export function parseFlags(args: string[]): Map<string, string> {
@@ -56,7 +61,7 @@ export function configFromFlags(args: string[]): KubeletConfig {
   return defaultConfig({
     nodeName,
     nodeIp: need('node-ip'),
-    server: need('server'),
+    server: f.get('server') ?? (f.has('kubeconfig') ? loadKubeconfig(f.get('kubeconfig')!).server : need('server')),
     runtimeEndpoint: f.get('container-runtime-endpoint') ?? 'unix:///run/containerd/containerd.sock',
     ...(f.has('root-dir') ? { rootDir: f.get('root-dir')! } : {}),
     ...(f.has('cni-conf-dir') ? { cniConfDir: f.get('cni-conf-dir')! } : {}),
@@ -75,7 +80,17 @@ export async function main(args: string[]): Promise<void> {
   const disabled = new Set((parseFlags(args).get('disable') ?? '').split(',').filter(Boolean));
   const cfg = configFromFlags(args);
   const log = logger('agent', { node: cfg.nodeName });
-  const client = new ApiClient({ server: cfg.server, userAgent: `tskube-agent/${cfg.nodeName}` });
+  const flags = parseFlags(args);
+  const kubeconfig = flags.get('kubeconfig');
+  const client = kubeconfig
+    ? new ApiClient({ ...loadKubeconfig(kubeconfig), server: cfg.server, userAgent: `tskube-agent/${cfg.nodeName}` })
+    : new ApiClient({ server: cfg.server, userAgent: `tskube-agent/${cfg.nodeName}` });
+  if (flags.has('tls-cert-file')) {
+    configureKubeletAuth({
+      nodeName: cfg.nodeName, client, anonymous: flags.get('anonymous-auth') === 'true',
+      tlsCertFile: flags.get('tls-cert-file'), tlsKeyFile: flags.get('tls-private-key-file'), clientCAFile: flags.get('client-ca-file'),
+    });
+  }
   const stops: Array<() => unknown> = [];
 
   const kubelet = await startKubelet(cfg, client);

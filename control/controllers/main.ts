@@ -17,6 +17,7 @@ export function parseDurationSeconds(v: string, flag: string): number {
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: {
     server: { type: 'string', default: 'http://127.0.0.1:6443' },
+    kubeconfig: { type: 'string' }, // server, CA, client cert/key (wins over --server)
     'leader-elect': { type: 'string', default: 'true' },
     port: { type: 'string', default: String(CONTROLLER_MANAGER_PORT) }, // --secure-port upstream
     controllers: { type: 'string', default: '*' }, // "*,-job" leaves the job controller out
@@ -27,7 +28,7 @@ export async function main(args: string[]): Promise<void> {
   const nodeLifecycle: Record<string, number> = {};
   if (values['node-monitor-grace-period']) nodeLifecycle.gracePeriodSeconds = parseDurationSeconds(values['node-monitor-grace-period'], '--node-monitor-grace-period');
   if (values['pod-eviction-timeout']) nodeLifecycle.defaultTolerationSeconds = parseDurationSeconds(values['pod-eviction-timeout'], '--pod-eviction-timeout');
-  const client = new ApiClient({ server: values.server!, userAgent: 'tskube-controller-manager' });
+  const client = values.kubeconfig ? ApiClient.fromKubeconfig(values.kubeconfig, 'tskube-controller-manager') : new ApiClient({ server: values.server!, userAgent: 'tskube-controller-manager' });
   const c = await startControllers(client, {
     disable, nodeLifecycle, leaderElect: values['leader-elect'] !== 'false', healthPort: Number(values.port),
   });

@@ -2,7 +2,9 @@
 // certificate; callers authenticate with a client certificate signed by --client-ca-file or a
 // bearer token (checked with a TokenReview); each request is authorized with a
 // SubjectAccessReview on nodes/<subresource> of this node. Anonymous requests get 401.
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import type { ApiClient } from '../../../control/client/api-client.js';
@@ -36,16 +38,13 @@ export function kubeletTlsOptions(): { cert: string; key: string; ca?: string; r
   return { cert: readFileSync(current.tlsCertFile, 'utf8'), key: readFileSync(current.tlsKeyFile, 'utf8'), ...(ca ? { ca } : {}), requestCert: !!ca, rejectUnauthorized: false };
 }
 
-/** Upstream's path → subresource mapping for nodes/<sub> checks. */
+/** Upstream's path → subresource mapping for nodes/<sub> checks (everything else is proxy). */
 export function subresourceFor(path: string): string {
   const under = (p: string) => path === p || path.startsWith(`${p}/`);
   if (under('/stats')) return 'stats';
   if (under('/metrics')) return 'metrics';
   if (under('/logs')) return 'log';
-  if (under('/spec')) return 'spec';
-  if (under('/configz')) return 'configz';
-  if (under('/healthz')) return 'healthz';
-  if (under('/pods')) return 'pods';
+  if (under('/checkpoint')) return 'checkpoint';
   return 'proxy';
 }
 
@@ -114,4 +113,27 @@ export async function checkKubeletRequest(req: IncomingMessage): Promise<Verdict
   } catch (err) { return { ok: false, code: 403, message: `Forbidden: authorization check failed: ${(err as Error).message}` }; }
   if (!allowed) return { ok: false, code: 403, message: `Forbidden (user=${user.username}, verb=${verb}, resource=nodes, subresource=${sub})` };
   return { ok: true, user };
+}
+
+/** The :10250 server: HTTPS behind checkKubeletRequest when TLS is configured, else plain HTTP. */
+export function createKubeletServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const tls = kubeletTlsOptions();
+  if (!tls) return createServer(handler);
+  return createHttpsServer(tls, (req, res) => {
+    checkKubeletRequest(req).then((v) => {
+      if (v.ok) return handler(req, res);
+      res.writeHead(v.code, { 'content-type': 'text/plain' }).end(v.message);
+    }, (err: Error) => { res.writeHead(500, { 'content-type': 'text/plain' }).end(err.message); });
+  }) as unknown as Server;
+}
+
+/** Wraps an 'upgrade' listener (exec, port-forward) so it runs only for an authorized caller. */
+export function guardUpgrade(next: (req: IncomingMessage, sock: Socket, head: Buffer) => void): (req: IncomingMessage, sock: Socket, head: Buffer) => void {
+  return (req, sock, head) => {
+    if (!current) return next(req, sock, head);
+    checkKubeletRequest(req).then((v) => {
+      if (v.ok) return next(req, sock, head);
+      sock.end(`HTTP/1.1 ${v.code} ${v.code === 401 ? 'Unauthorized' : 'Forbidden'}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${v.message}`);
+    }, () => sock.destroy());
+  };
 }
