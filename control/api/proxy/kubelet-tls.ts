@@ -6,11 +6,13 @@ import { Agent } from 'undici';
 
 let agent: Agent | undefined;
 let scheme: 'http' | 'https' = 'http';
+let pems: { cert?: string; key?: string; ca?: string; rejectUnauthorized: boolean } | undefined;
 
 export function setKubeletClientTls(o: { certFile?: string; keyFile?: string; caFile?: string }): void {
   if (!o.certFile && !o.caFile) return;
   const read = (f?: string) => (f ? readFileSync(f, 'utf8') : undefined);
-  agent = new Agent({ connect: { cert: read(o.certFile), key: read(o.keyFile), ca: read(o.caFile), rejectUnauthorized: !!o.caFile } });
+  pems = { cert: read(o.certFile), key: read(o.keyFile), ca: read(o.caFile), rejectUnauthorized: !!o.caFile };
+  agent = new Agent({ connect: pems });
   scheme = 'https';
 }
 
@@ -19,3 +21,6 @@ export const kubeletScheme = (): 'http' | 'https' => scheme;
 
 /** Options for undici's fetch/request: `{ dispatcher }` with the client certificate, or {}. */
 export const kubeletDispatcher = (): { dispatcher?: Agent } => (agent ? { dispatcher: agent } : {});
+
+/** For node:https request() (WebSocket/SPDY upgrades): cert, key, ca; {} on plain HTTP. */
+export const kubeletTlsRequestOptions = (): { cert?: string; key?: string; ca?: string; rejectUnauthorized?: boolean } => pems ?? {};
