@@ -66,7 +66,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
 
   let server: Server | undefined;
   if (cfg.port) {
-    server = await startKubeletServer(cfg.port, '0.0.0.0', { metrics, log, pods: () => pods.list(), healthy: () => true })
+    server = await startKubeletServer(cfg.port, '0.0.0.0', { metrics, log, pods: () => pods.list(), pod: (ns, n) => pods.get(`${ns}/${n}`), healthy: () => true, cri, runtime })
       .catch((err: Error) => { log.error({ err: err.message, port: cfg.port }, 'kubelet server failed to listen'); return undefined; });
   }
   log.info({ pods: pods.list().length }, 'kubelet started');

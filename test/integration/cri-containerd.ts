@@ -129,7 +129,7 @@ export async function startTestContainerd(opts: { subnet?: string; hostLink?: bo
   writeFileSync(join(dir, 'cni/net.d/10-tskube.conflist'), JSON.stringify({
     cniVersion: '0.4.0', name: 'tskube-test', plugins: [
       { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: podSubnet }]], dataDir: join(dir, 'ipam') } },
+        ipam: { type: 'host-local', ranges: [[{ subnet: podSubnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'ipam') } },
       { type: 'portmap', capabilities: { portMappings: true } },
     ] }));
 

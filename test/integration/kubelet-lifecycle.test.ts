@@ -101,6 +101,9 @@ test('a failing liveness probe (httpGet) restarts the container', async () => {
     livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 2 },
   })]));
   await until('live', 'Running and ready', (p) => p.status?.containerStatuses?.[0]?.ready === true);
+  // A passing probe leaves it alone (a few periods).
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal((await getPod('live')).status!.containerStatuses![0]!.restartCount, 0);
   await exec('live', 'web', ['rm', '/www/healthz']);
   const p = await until('live', 'restarted', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && !!x.status?.containerStatuses?.[0]?.state?.running);
   assert.ok(p.status!.containerStatuses![0]!.lastState?.terminated);

@@ -1,8 +1,40 @@
-// The API server's connections to kubelets: pods/log, pods/exec, pods/portforward proxied to
-// the kubelet of the pod's node, and metrics.k8s.io served from kubelets' /stats/summary.
-// (Placeholder: no handlers yet.)
-import type { ApiExtension } from '../extension.js';
+// The API server's connections to kubelets: pods/log, pods/exec and pods/portforward proxied to
+// the kubelet of the pod's node (kubelet-proxy.ts), and metrics.k8s.io served from the kubelets'
+// /stats/summary (metrics.ts).
+import type { ApiExtension, SubresourceHandler } from '../extension.js';
+import { containerOf, kubeletOf, podOf, proxyToKubelet } from './kubelet-proxy.js';
+import { metricsGroup, metricsRoutes } from './metrics.js';
+
+const query = (url: string) => new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+const enc = encodeURIComponent;
+
+const logs: SubresourceHandler = async (req, reply, t, ctx) => {
+  const pod = await podOf(ctx, t.namespace, t.name);
+  const q = query(req.url);
+  const c = containerOf(pod, q);
+  q.delete('container');
+  const qs = q.toString();
+  return proxyToKubelet(req, reply, await kubeletOf(ctx, pod.spec!.nodeName!), `/containerLogs/${enc(t.namespace!)}/${enc(t.name!)}/${enc(c)}${qs ? `?${qs}` : ''}`);
+};
+
+const exec: SubresourceHandler = async (req, reply, t, ctx) => {
+  const pod = await podOf(ctx, t.namespace, t.name);
+  const q = query(req.url);
+  const c = containerOf(pod, q);
+  q.delete('container');
+  return proxyToKubelet(req, reply, await kubeletOf(ctx, pod.spec!.nodeName!), `/exec/${enc(t.namespace!)}/${enc(t.name!)}/${enc(c)}?${q}`);
+};
+
+const portforward: SubresourceHandler = async (req, reply, t, ctx) => {
+  const pod = await podOf(ctx, t.namespace, t.name);
+  const q = query(req.url).toString();
+  return proxyToKubelet(req, reply, await kubeletOf(ctx, pod.spec!.nodeName!), `/portForward/${enc(t.namespace!)}/${enc(t.name!)}${q ? `?${q}` : ''}`);
+};
 
 export function kubeletProxyExtension(): ApiExtension {
-  return {};
+  return {
+    subresources: { 'pods/log': logs, 'pods/exec': exec, 'pods/portforward': portforward },
+    groups: [metricsGroup],
+    routes: metricsRoutes,
+  };
 }

@@ -1,0 +1,64 @@
+// /exec/{ns}/{pod}/{container}: kubectl's WebSocket remotecommand protocol (v5.channel.k8s.io,
+// or v4) bridged to the runtime's CRI streaming server over SPDY (v4.channel.k8s.io). WebSocket
+// messages carry a channel byte: 0 stdin, 1 stdout, 2 stderr, 3 error (a Status), 4 resize;
+// v5 adds [255, n] = "stream n closed", which becomes a SPDY half-close so `exec -i` sees EOF.
+import type { WebSocket } from 'ws';
+import type { RuntimeService } from '../../cri/runtime.js';
+import { dialSpdy } from '../../cri/streaming/dial.js';
+import type { SpdyStream } from '../../cri/streaming/spdy.js';
+
+export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+
+export interface ExecOptions { command: string[]; stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
+
+export function execOptions(q: URLSearchParams): ExecOptions {
+  const b = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
+  const command = q.getAll('command');
+  if (!command.length) throw new Error('you must specify at least 1 command');
+  return { command, stdin: b('stdin'), stdout: b('stdout'), stderr: b('stderr'), tty: b('tty') };
+}
+
+const statusFailure = (message: string) => JSON.stringify({ metadata: {}, status: 'Failure', message, reason: 'InternalError', code: 500 });
+
+export async function bridgeExec(ws: WebSocket, cri: Pick<RuntimeService, 'exec'>, containerId: string, o: ExecOptions): Promise<void> {
+  const send = (ch: number, data: Buffer) => { if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), data])); };
+  // The client may send stdin before the runtime side is ready: keep it until then.
+  const early: Buffer[] = [];
+  let deliver = (m: Buffer) => { early.push(m); };
+  ws.on('message', (m: Buffer) => deliver(m));
+  let conn;
+  try {
+    const url = await cri.exec({ container_id: containerId, cmd: o.command, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr && !o.tty });
+    conn = (await dialSpdy(url, ['v4.channel.k8s.io'])).conn;
+  } catch (err) {
+    send(3, Buffer.from(statusFailure((err as Error).message)));
+    ws.close(1000);
+    return;
+  }
+  const open = (type: string) => conn.openStream({ streamtype: type });
+  const errS = await open('error');
+  const [stdin, stdout, stderr, resize] = await Promise.all([
+    o.stdin ? open('stdin') : undefined, o.stdout ? open('stdout') : undefined,
+    o.stderr && !o.tty ? open('stderr') : undefined, o.tty ? open('resize') : undefined,
+  ]);
+  deliver = (m: Buffer) => {
+    if (!m.length) return;
+    const ch = m[0]!, data = m.subarray(1);
+    if (ch === 0) stdin?.write(data);
+    else if (ch === 4) resize?.write(data);
+    else if (ch === 255 && data[0] === 0) stdin?.end();
+  };
+  for (const m of early.splice(0)) deliver(m);
+  ws.on('close', () => conn.close());
+  const ended = (s: SpdyStream | undefined) => new Promise<void>((r) => { if (!s) return r(); s.once('end', r); s.once('close', r); });
+  stdout?.on('data', (d: Buffer) => send(1, d));
+  stderr?.on('data', (d: Buffer) => send(2, d));
+  const errChunks: Buffer[] = [];
+  errS.on('data', (d: Buffer) => errChunks.push(d));
+  await ended(errS);
+  // The runtime sends the exit status after the output; give in-flight frames a moment.
+  await Promise.race([Promise.all([ended(stdout), ended(stderr)]), new Promise((r) => setTimeout(r, 150))]);
+  if (errChunks.length) send(3, Buffer.concat(errChunks));
+  conn.close();
+  ws.close(1000);
+}
