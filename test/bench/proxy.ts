@@ -15,7 +15,7 @@ import { backendFor, type Mode } from '../../agent/proxy/iptables/wrapper.js';
 import { serviceChainName } from '../../agent/proxy/iptables/chain-names.js';
 import { servicePortKey, servicePortName, type EndpointInfo, type ProxyState, type ServicePortInfo } from '../../agent/proxy/types.js';
 
-const NS = `tskube-proxy-bench-${process.pid}`;
+const NS = `tsk-pbench-${process.pid}`;
 const NS_RAW = `${NS}-raw`;
 const NS_POD = `${NS}-pod`;
 const inNs = (ns: string) => ['ip', 'netns', 'exec', ns];

@@ -16,8 +16,8 @@ import { serviceEntry } from '../../agent/proxy/service-model.js';
 import type { ProxyState } from '../../agent/proxy/types.js';
 import { FakeApi } from './proxy-fake-api.js';
 
-const NODE = `tskube-pt-node-${process.pid}`;
-const PODS = [{ ns: `tskube-pt-a-${process.pid}`, name: 'pod-a', ip: '10.244.1.2' }, { ns: `tskube-pt-b-${process.pid}`, name: 'pod-b', ip: '10.244.1.3' }];
+const NODE = `tsk-pt-node-${process.pid}`;
+const PODS = [{ ns: `tsk-pt-a-${process.pid}`, name: 'pod-a', ip: '10.244.1.2' }, { ns: `tsk-pt-b-${process.pid}`, name: 'pod-b', ip: '10.244.1.3' }];
 const IN_NODE = ['ip', 'netns', 'exec', NODE];
 const CLUSTER_IP = '10.96.100.10';
 const NODE_ADDR = '192.168.77.1';

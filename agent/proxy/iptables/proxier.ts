@@ -8,7 +8,7 @@ import { lastSyncTimestamp, partialSyncFailures, ruleCount, syncDuration, syncFa
 import { Iptables } from './exec.js';
 import {
   chainsInSave, FILTER_CHAINS, isServiceChain, JUMP_RULES, NAT_CHAINS, OLD_JUMP_RULES, parseUdp,
-  renderAll, renderPartial, renderRules, renderService, type Fragment,
+  renderAll, renderPartial, renderRules, renderService, signatureOf, type Fragment,
 } from './render.js';
 
 export interface SyncStats {
@@ -72,7 +72,7 @@ export class Proxier {
       for (const c of p.staleChains) chains.delete(c);
       for (const key of keys) {
         const a = this.fragments.get(key), b = next.get(key);
-        if (a === b || a?.signature === b?.signature) continue;
+        if (a === b || signatureOf(a) === signatureOf(b)) continue;
         for (const c of b?.chains.keys() ?? []) chains.add(c);
         this.adjustCounts(a, -1);
         this.adjustCounts(b, +1);

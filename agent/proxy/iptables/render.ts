@@ -49,13 +49,24 @@ export interface Fragment {
   filterExternal: string[]; // REJECTs in filter KUBE-EXTERNAL-SERVICES
   /** UDP targets for conntrack cleanup: "clusterIP|nodePort|endpointIp" per usable endpoint; "clusterIP|nodePort|" for none. */
   udp: string[];
-  /** The whole fragment as one string, to tell changed from unchanged cheaply. */
-  signature: string;
+  /** The whole fragment as one string, to tell changed from unchanged (computed on first use). */
+  signature?: string;
+}
+
+/** A fragment's signature, computed once: only partial syncs compare them. */
+export function signatureOf(f: Fragment | undefined): string | undefined {
+  if (!f) return undefined;
+  if (f.signature === undefined) {
+    const parts: string[] = [...f.natServices, ...f.natNodePorts, ...f.filterServices, ...f.filterExternal];
+    for (const [c, rules] of f.chains) parts.push(c, ...rules);
+    f.signature = parts.join('\n');
+  }
+  return f.signature;
 }
 
 /** Renders one Service (all its ports). Pure: the same entry gives the same fragment. */
 export function renderService(entry: ServiceEntry, config: ProxyConfig): Fragment {
-  const f: Fragment = { chains: new Map(), natServices: [], natNodePorts: [], filterServices: [], filterExternal: [], udp: [], signature: '' };
+  const f: Fragment = { chains: new Map(), natServices: [], natNodePorts: [], filterServices: [], filterExternal: [], udp: [] };
   for (const sp of entry.ports) {
     const name = servicePortName(sp);
     const proto = sp.protocol.toLowerCase();
@@ -115,9 +126,6 @@ export function renderService(entry: ServiceEntry, config: ProxyConfig): Fragmen
       ]);
     }
   }
-  const parts: string[] = [...f.natServices, ...f.natNodePorts, ...f.filterServices, ...f.filterExternal];
-  for (const [c, rules] of f.chains) parts.push(c, ...rules);
-  f.signature = parts.join('\n');
   return f;
 }
 
@@ -157,36 +165,32 @@ export function renderAll(state: ProxyState, config: ProxyConfig): Map<string, F
  * existingNatChains that no Service produces any more are deleted.
  */
 export function renderRules(state: ProxyState, config: ProxyConfig, existingNatChains: Iterable<string>, fragments = renderAll(state, config)): RenderResult {
-  const filterDecl = FILTER_CHAINS.map((c) => `:${c} - [0:0]`);
-  const natDecl = NAT_CHAINS.map((c) => `:${c} - [0:0]`);
-  const filterServices: string[] = [], filterExternal: string[] = [];
-  const natServices: string[] = [], natNodePorts: string[] = [], own: string[] = [];
+  // One output array, filled in table order by a few passes over the fragments (no copies).
+  const out: string[] = ['*filter'];
+  for (const c of FILTER_CHAINS) out.push(`:${c} - [0:0]`);
+  for (const l of STATIC_FILTER) out.push(l);
+  const filterStart = out.length;
+  for (const f of fragments.values()) for (const l of f.filterServices) out.push(l);
+  for (const f of fragments.values()) for (const l of f.filterExternal) out.push(l);
+  const filterRules = STATIC_FILTER.length + out.length - filterStart;
+  out.push('COMMIT', '*nat');
+  for (const c of NAT_CHAINS) out.push(`:${c} - [0:0]`);
   const serviceChains = new Set<string>();
-  for (const f of fragments.values()) {
-    filterServices.push(...f.filterServices);
-    filterExternal.push(...f.filterExternal);
-    natServices.push(...f.natServices);
-    natNodePorts.push(...f.natNodePorts);
-    for (const [c, rules] of f.chains) {
-      serviceChains.add(c);
-      natDecl.push(`:${c} - [0:0]`);
-      own.push(...rules);
-    }
-  }
-  natServices.push(NODEPORTS_JUMP);
+  for (const f of fragments.values()) for (const c of f.chains.keys()) { serviceChains.add(c); out.push(`:${c} - [0:0]`); }
   const staleChains: string[] = [];
   for (const c of existingNatChains) if (isServiceChain(c) && !serviceChains.has(c)) staleChains.push(c);
   staleChains.sort();
-  for (const c of staleChains) natDecl.push(`:${c} - [0:0]`);
-  const text = ['*filter', ...filterDecl, ...STATIC_FILTER, ...filterServices, ...filterExternal, 'COMMIT',
-    '*nat', ...natDecl, ...STATIC_NAT, ...natServices, ...natNodePorts, ...own, ...staleChains.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
-  return {
-    text, serviceChains, staleChains, fragments,
-    ruleCount: {
-      filter: STATIC_FILTER.length + filterServices.length + filterExternal.length,
-      nat: STATIC_NAT.length + natServices.length + natNodePorts.length + own.length,
-    },
-  };
+  for (const c of staleChains) out.push(`:${c} - [0:0]`);
+  const natStart = out.length;
+  for (const l of STATIC_NAT) out.push(l);
+  for (const f of fragments.values()) for (const l of f.natServices) out.push(l);
+  out.push(NODEPORTS_JUMP);
+  for (const f of fragments.values()) for (const l of f.natNodePorts) out.push(l);
+  for (const f of fragments.values()) for (const rules of f.chains.values()) for (const l of rules) out.push(l);
+  const natRules = out.length - natStart;
+  for (const c of staleChains) out.push(`-X ${c}`);
+  out.push('COMMIT', '');
+  return { text: out.join('\n'), serviceChains, staleChains, fragments, ruleCount: { filter: filterRules, nat: natRules } };
 }
 
 /**
@@ -207,7 +211,7 @@ export function renderPartial(before: Map<string, Fragment>, after: Map<string, 
   };
   for (const key of keys) {
     const a = before.get(key), b = after.get(key);
-    if (a?.signature === b?.signature) continue;
+    if (signatureOf(a) === signatureOf(b)) continue;
     changed++;
     diff(a?.filterServices, b?.filterServices, fDel, fAdd, false);
     diff(a?.filterExternal, b?.filterExternal, fDel, fAdd, false);
