@@ -21,6 +21,7 @@ import { NodeStatusLoop } from './nodestatus/node-status-loop.js';
 import { Pleg } from './pleg/pleg.js';
 import { PodWorkers } from './podworkers/pod-workers.js';
 import { startKubeletServer } from './server/server.js';
+import { SummaryProvider } from './stats/summary.js';
 import { StatusManager, canonical } from './status/status-manager.js';
 
 export interface Kubelet {
@@ -64,9 +65,11 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
   });
   pleg.start();
 
+  const stats = new SummaryProvider(cri, cfg, () => pods.list());
+  stats.start();
   let server: Server | undefined;
   if (cfg.port) {
-    server = await startKubeletServer(cfg.port, '0.0.0.0', { metrics, log, pods: () => pods.list(), pod: (ns, n) => pods.get(`${ns}/${n}`), healthy: () => true, cri, runtime })
+    server = await startKubeletServer(cfg.port, '0.0.0.0', { metrics, log, pods: () => pods.list(), pod: (ns, n) => pods.get(`${ns}/${n}`), healthy: () => true, cri, runtime, summary: () => stats.summary() })
       .catch((err: Error) => { log.error({ err: err.message, port: cfg.port }, 'kubelet server failed to listen'); return undefined; });
   }
   log.info({ pods: pods.list().length }, 'kubelet started');
@@ -76,6 +79,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     async stop() {
       pleg.stop();
       probes.stopAll();
+      stats.stop();
       pods.stop();
       workers.stop();
       lease.stop();

@@ -1,6 +1,7 @@
-// Logs, exec and port-forward with the real kubectl through `tskube server` to the kubelet and
-// the runtime: `kubectl logs` (tail, timestamps, previous, -f), `kubectl exec` (exit codes, stderr,
-// stdin with EOF via v5.channel.k8s.io), `kubectl port-forward` (SPDY in WebSocket). Needs root.
+// Logs, exec, port-forward and top with the real kubectl through `tskube server` to the kubelet
+// and the runtime: `kubectl logs` (tail, timestamps, previous, -f), `kubectl exec` (exit codes,
+// stderr, stdin with EOF via v5.channel.k8s.io), `kubectl port-forward` (SPDY in WebSocket), the
+// kubelet's /stats/summary and `kubectl top` over metrics.k8s.io. Needs root.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,4 +108,35 @@ test('kubectl port-forward reaches the pod\'s port', async () => {
     const again = await Promise.all([1, 2, 3].map(async () => (await fetch(`http://127.0.0.1:${port}/index.html`)).text()));
     assert.deepEqual(again, ['hello-from-pod\n', 'hello-from-pod\n', 'hello-from-pod\n']);
   } finally { child.kill(); }
+});
+
+test('stats/summary and kubectl top: a CPU burner shows up', async () => {
+  await client.create(R.pods, { ...pod('burner', 'while true; do :; done'), metadata: { name: 'burner', namespace: 'default', labels: { app: 'burn' } } });
+  await running('burner');
+  const summary = await waitFor('burner cpu in summary', async () => {
+    const s = await (await fetch(`http://127.0.0.1:${stack.kubeletPort}/stats/summary`)).json() as {
+      node: { cpu: { usageNanoCores?: number; usageCoreNanoSeconds: number }; memory: { workingSetBytes: number }; fs: { capacityBytes: number } };
+      pods: Array<{ podRef: { name: string }; cpu: { usageNanoCores?: number }; memory: { workingSetBytes: number }; network?: { rxBytes: number };
+        containers: Array<{ name: string; cpu: { usageNanoCores?: number; usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } }> }>;
+    };
+    const b = s.pods.find((p) => p.podRef.name === 'burner');
+    return (b?.containers[0]?.cpu.usageNanoCores ?? 0) > 2e8 && s;
+  }, 30_000, 1000);
+  assert.ok(summary.node.cpu.usageCoreNanoSeconds > 0 && summary.node.memory.workingSetBytes > 0 && summary.node.fs.capacityBytes > 0);
+  const web = summary.pods.find((p) => p.podRef.name === 'web')!;
+  assert.ok(web.memory.workingSetBytes > 0);
+  assert.equal(web.containers[0]!.name, 'main');
+  assert.equal(typeof web.network?.rxBytes, 'number');
+
+  const top = await waitFor('kubectl top pod burner', async () => {
+    const r = await k('top', 'pod', 'burner', '--no-headers');
+    const m = /^burner\s+(\d+)m\s+(\d+)Mi/.exec(r.stdout);
+    return m && Number(m[1]) > 200 ? r : undefined;
+  }, 30_000, 1000);
+  assert.equal(top.code, 0, top.stderr);
+  const all = await k('top', 'pods', '-l', 'app=burn', '--containers', '--no-headers');
+  assert.match(all.stdout, /^burner\s+main\s+\d+m\s+\d+Mi/);
+  const nodes = await k('top', 'nodes', '--no-headers');
+  assert.equal(nodes.code, 0, nodes.stderr);
+  assert.match(nodes.stdout, new RegExp(`^${NODE}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`));
 });

@@ -8,7 +8,17 @@ import { R } from '../../../control/client/resources.js';
 import type { CriRuntime } from '../../cri/runtime.js';
 import type { KubeletConfig } from '../config.js';
 import { machineInfo, type MachineInfo } from './machine.js';
-import { nodeLabels, nodeStatus, registrationNode, type RuntimeHealth } from './node-status.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFs, readMachine } from '../stats/cgroups.js';
+import { nodeLabels, nodeStatus, registrationNode, type NodeReadings, type RuntimeHealth } from './node-status.js';
+
+/** Real readings for capacity and the pressure conditions. */
+export function nodeReadings(rootDir: string): NodeReadings {
+  const fs = readFs(rootDir);
+  let pids: number | undefined, pidMax: number | undefined;
+  try { pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')); pids = readdirSync('/proc').filter((p) => p.charCodeAt(0) <= 57).length; } catch { /* no /proc */ }
+  return { memAvailableBytes: readMachine().memAvailable || undefined, fsCapacityBytes: fs?.capacityBytes, fsAvailableBytes: fs?.availableBytes, pids, pidMax };
+}
 
 export class NodeStatusLoop {
   private readonly machine: MachineInfo = machineInfo();
@@ -64,7 +74,7 @@ export class NodeStatusLoop {
   }
 
   async update(): Promise<void> {
-    const status = nodeStatus(this.cfg, this.machine, await this.health(), this.last);
+    const status = nodeStatus(this.cfg, this.machine, await this.health(), this.last, Date.now(), nodeReadings(this.cfg.rootDir));
     const wasReady = this.last?.conditions?.find((c) => c.type === 'Ready')?.status;
     await this.client.patch(R.nodes, this.cfg.nodeName, undefined, { status }, 'merge', 'status');
     const isReady = status.conditions!.find((c) => c.type === 'Ready')!.status;

@@ -13,6 +13,13 @@ export interface RuntimeHealth {
   message: string;
 }
 
+/** Readings behind capacity and the pressure conditions (eviction thresholds as upstream's defaults). */
+export interface NodeReadings { memAvailableBytes?: number; fsCapacityBytes?: number; fsAvailableBytes?: number; pids?: number; pidMax?: number }
+
+export const MEMORY_AVAILABLE_MIN = 100 * 1024 * 1024; // memory.available<100Mi
+export const NODEFS_AVAILABLE_MIN = 0.10; // nodefs.available<10%
+export const PID_USED_MAX = 0.90;
+
 export function nodeLabels(cfg: KubeletConfig, m: MachineInfo): Record<string, string> {
   return {
     'kubernetes.io/hostname': cfg.nodeName,
@@ -38,9 +45,13 @@ function cond(old: NodeCondition[] | undefined, type: string, status: boolean, r
   return { type, status: s, lastHeartbeatTime: now, lastTransitionTime: prev?.status === s && prev.lastTransitionTime ? prev.lastTransitionTime : now, reason, message };
 }
 
-export function nodeStatus(cfg: KubeletConfig, m: MachineInfo, rt: RuntimeHealth, old: NodeStatus | undefined, nowMs = Date.now()): NodeStatus {
+export function nodeStatus(cfg: KubeletConfig, m: MachineInfo, rt: RuntimeHealth, old: NodeStatus | undefined, nowMs = Date.now(), r: NodeReadings = {}): NodeStatus {
   const now = rfc3339(nowMs);
-  const capacity = { cpu: String(m.cpus), memory: `${Math.floor(m.memoryBytes / 1024)}Ki`, pods: String(cfg.maxPods) };
+  const capacity: Record<string, string> = { cpu: String(m.cpus), memory: `${Math.floor(m.memoryBytes / 1024)}Ki`, pods: String(cfg.maxPods) };
+  if (r.fsCapacityBytes) capacity['ephemeral-storage'] = `${Math.floor(r.fsCapacityBytes / 1024)}Ki`;
+  const memPressure = r.memAvailableBytes !== undefined && r.memAvailableBytes < MEMORY_AVAILABLE_MIN;
+  const diskPressure = !!r.fsCapacityBytes && r.fsAvailableBytes !== undefined && r.fsAvailableBytes / r.fsCapacityBytes < NODEFS_AVAILABLE_MIN;
+  const pidPressure = !!r.pidMax && r.pids !== undefined && r.pids / r.pidMax > PID_USED_MAX;
   const ready = rt.runtimeReady && rt.networkReady;
   return {
     capacity,
@@ -53,9 +64,12 @@ export function nodeStatus(cfg: KubeletConfig, m: MachineInfo, rt: RuntimeHealth
       containerRuntimeVersion: rt.runtimeVersion, kubeletVersion: KUBELET_VERSION, kubeProxyVersion: KUBELET_VERSION,
     },
     conditions: [
-      cond(old?.conditions, 'MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', now),
-      cond(old?.conditions, 'DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', now),
-      cond(old?.conditions, 'PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now),
+      memPressure ? cond(old?.conditions, 'MemoryPressure', true, 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available', now)
+        : cond(old?.conditions, 'MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', now),
+      diskPressure ? cond(old?.conditions, 'DiskPressure', true, 'KubeletHasDiskPressure', 'kubelet has disk pressure', now)
+        : cond(old?.conditions, 'DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', now),
+      pidPressure ? cond(old?.conditions, 'PIDPressure', true, 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available', now)
+        : cond(old?.conditions, 'PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now),
       cond(old?.conditions, 'Ready', ready, ready ? 'KubeletReady' : 'KubeletNotReady', ready ? 'kubelet is posting ready status' : rt.message, now),
     ],
   };
