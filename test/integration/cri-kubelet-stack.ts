@@ -16,6 +16,8 @@ export interface KubeletStack {
   kubelet: Kubelet;
   kubeletPort: number;
   nodeName: string;
+  /** Stops the kubelet (pods keep running, as when the agent dies) and starts a fresh one. */
+  restartKubelet(whileDown?: () => Promise<void>): Promise<Kubelet>;
   stop(): Promise<void>;
 }
 
@@ -55,12 +57,24 @@ export async function startKubeletStack(opts: { nodeName: string; subnet: string
     const client = new ApiClient({ server: `http://127.0.0.1:${port}` });
     await waitFor('API server', () => client.list(R.namespaces).then(() => true));
     const kubeletPort = await freePort();
-    kubelet = await startKubelet(defaultConfig({
+    const cfg = defaultConfig({
       nodeName: opts.nodeName, nodeIp: '192.168.56.99', server: client.server, runtimeEndpoint: ctr.endpoint,
       rootDir: join(ctr.dir, 'kubelet'), cgroupRoot: `${ctr.cgroupRoot}/${opts.nodeName}`, port: kubeletPort,
       nodeLabels: { 'node-role.kubernetes.io/worker': '' }, ...opts.kubelet,
-    }), client);
-    return { ctr, client, kubelet, kubeletPort, nodeName: opts.nodeName, stop };
+    });
+    kubelet = await startKubelet(cfg, client);
+    const stack: KubeletStack = {
+      ctr, client, kubelet, kubeletPort, nodeName: opts.nodeName, stop,
+      async restartKubelet(whileDown) {
+        await kubelet?.stop();
+        kubelet = undefined;
+        await whileDown?.();
+        kubelet = await startKubelet(cfg, new ApiClient({ server: client.server }));
+        stack.kubelet = kubelet;
+        return kubelet;
+      },
+    };
+    return stack;
   } catch (err) {
     await stop();
     throw err;

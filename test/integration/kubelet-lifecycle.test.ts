@@ -178,3 +178,31 @@ test('delete runs preStop, sends TERM, and SIGKILLs after the grace period', asy
   assert.ok(secs >= 2 && secs < 15, `took ${secs}s for a TERM-ignoring container with grace 3s`);
   assert.ok((await reasons('grace')).includes('Killing'));
 });
+
+test('a restarted kubelet adopts running pods with zero restarts and catches up on what changed', async () => {
+  await client.create(R.pods, pod('keep', [c('main', SLEEP, { readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }), c('side', SLEEP)]));
+  await client.create(R.pods, pod('victim', [c('main', SLEEP)]));
+  await client.create(R.pods, pod('doomed', [c('main', SLEEP)]));
+  for (const n of ['keep', 'victim', 'doomed']) await until(n, 'Ready', (x) => x.status?.conditions?.find((k) => k.type === 'Ready')?.status === 'True');
+  const before = await getPod('keep');
+  const ids = before.status!.containerStatuses!.map((s) => s.containerID);
+  const victimId = (await getPod('victim')).status!.containerStatuses![0]!.containerID!.replace(/^.*:\/\//, '');
+  let readyFlips = 0;
+  kubelet = await stack.restartKubelet(async () => {
+    // While no kubelet runs: a container dies, a pod is deleted.
+    await stack.ctr.cri.stopContainer(victimId, 0);
+    await client.delete(R.pods, 'doomed', 'default');
+  });
+  const t0 = Date.now();
+  while (Date.now() - t0 < 4000) {
+    const p = await getPod('keep');
+    if (p.status?.conditions?.find((k) => k.type === 'Ready')?.status !== 'True') readyFlips++;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const after = await getPod('keep');
+  assert.deepEqual(after.status!.containerStatuses!.map((s) => s.containerID), ids);
+  assert.deepEqual(after.status!.containerStatuses!.map((s) => s.restartCount), [0, 0]);
+  assert.equal(readyFlips, 0, 'the adopted pod never went unready');
+  await until('victim', 'restarted after the kubelet came back', (x) => x.status?.containerStatuses?.[0]?.restartCount === 1 && !!x.status.containerStatuses[0].state?.running);
+  await waitFor('doomed removed', () => getPod('doomed').then(() => false, (e) => isNotFound(e)), 30_000);
+});
