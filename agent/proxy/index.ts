@@ -7,7 +7,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { ApiClient, KubeObject } from '../../control/client/api-client.js';
 import { Informer, keyOf } from '../../control/client/informer.js';
 import { logger } from '../../control/client/log.js';
-import { R, type ResourceRef } from '../../control/client/resources.js';
+import { R } from '../../control/client/resources.js';
 import { runController, WorkQueue } from '../../control/client/workqueue.js';
 import { ensureSysctl } from '../network/ip.js';
 import { isHealthy, startProxyServer, type ProxyHealth } from './healthz.js';
@@ -21,7 +21,7 @@ import type { ProxyState } from './types.js';
 export { Proxier } from './iptables/proxier.js';
 export { renderRules } from './iptables/render.js';
 
-export const ENDPOINT_SLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
+export const ENDPOINT_SLICES = R.endpointslices;
 
 export interface KubeProxyOptions {
   nodeName: string;

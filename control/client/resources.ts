@@ -14,6 +14,8 @@ const core = (resource: string, kind: string, namespaced = true): ResourceRef =>
   ({ group: '', version: 'v1', resource, kind, namespaced });
 const apps = (resource: string, kind: string): ResourceRef =>
   ({ group: 'apps', version: 'v1', resource, kind, namespaced: true });
+const grouped = (group: string, resource: string, kind: string): ResourceRef =>
+  ({ group, version: 'v1', resource, kind, namespaced: true });
 
 export const R = {
   namespaces: core('namespaces', 'Namespace', false),
@@ -22,9 +24,18 @@ export const R = {
   services: core('services', 'Service'),
   endpoints: core('endpoints', 'Endpoints'),
   events: core('events', 'Event'),
+  configmaps: core('configmaps', 'ConfigMap'),
+  secrets: core('secrets', 'Secret'),
+  serviceaccounts: core('serviceaccounts', 'ServiceAccount'),
+  resourcequotas: core('resourcequotas', 'ResourceQuota'),
+  limitranges: core('limitranges', 'LimitRange'),
   deployments: apps('deployments', 'Deployment'),
   replicasets: apps('replicasets', 'ReplicaSet'),
-  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true } as ResourceRef,
+  daemonsets: apps('daemonsets', 'DaemonSet'),
+  statefulsets: apps('statefulsets', 'StatefulSet'),
+  jobs: grouped('batch', 'jobs', 'Job'),
+  leases: grouped('coordination.k8s.io', 'leases', 'Lease'),
+  endpointslices: grouped('discovery.k8s.io', 'endpointslices', 'EndpointSlice'),
 } as const;
 
 export function apiVersionOf(r: ResourceRef): string {

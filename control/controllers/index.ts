@@ -11,6 +11,7 @@ import { startHealthServer } from './util/health-server.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { NodeIpamController, type NodeIpamOptions } from './nodeipam/nodeipam-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NodeLifecycleController, nodeLifecycleOptionsFromEnv, type NodeLifecycleOptions } from './nodelifecycle/node-lifecycle-controller.js';
@@ -56,6 +57,7 @@ export async function startControllers(client: ApiClient, opts: ControllerManage
       { name: 'deployment', make: () => new DeploymentController(client, informers), workers: 2 },
       { name: 'replicaset', make: () => new ReplicaSetController(client, informers), workers: 2 },
       { name: 'endpoints', make: () => new EndpointsController(client, informers), workers: 2 },
+      { name: 'endpointslice', make: () => new EndpointSliceController(client, informers), workers: 2 },
       { name: 'nodeipam', make: () => new NodeIpamController(client, informers, opts.nodeIpam), workers: 1 },
       { name: 'nodelifecycle', make: () => new NodeLifecycleController(client, informers, lifecycle), workers: 1 },
       { name: 'garbagecollector', make: () => new GarbageCollector(client, informers), workers: 2 },

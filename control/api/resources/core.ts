@@ -24,7 +24,8 @@ export const nodes: ResourceDef = {
     columns: [col('Status'), col('Roles'), ageCol, col('Version'), col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1)],
     cells(n) {
       const ready = (n.status?.conditions ?? []).find((c: Obj) => c.type === 'Ready');
-      let status = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+      // kubectl's printer: NotReady for False and Unknown; Unknown only with no Ready condition.
+      let status = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
       if (n.spec?.unschedulable) status += ',SchedulingDisabled';
       const roles = Object.keys(n.metadata?.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice(24)).join(',') || '<none>';
       const addr = (t: string) => (n.status?.addresses ?? []).find((a: Obj) => a.type === t)?.address ?? '<none>';

@@ -8,7 +8,7 @@ import { ApiClient, isConflict, isNotFound, type KubeObject } from '../../client
 import { keyOf, splitKey } from '../../client/informer.js';
 import { matchesMap } from '../../client/labels.js';
 import { logger } from '../../client/log.js';
-import { R, type ResourceRef } from '../../client/resources.js';
+import { R } from '../../client/resources.js';
 import { WorkQueue } from '../../client/workqueue.js';
 import { SharedInformers } from '../informers.js';
 import { newControllerRef } from '../util/owners.js';
@@ -18,7 +18,7 @@ import {
   desiredGroups, planSlices, type PortGroup,
 } from './slices.js';
 
-export const ENDPOINT_SLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
+export const ENDPOINT_SLICES = R.endpointslices;
 const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
 
 type Svc = Service & KubeObject;
