@@ -35,7 +35,8 @@ async function downLocked(opts: { quiet?: boolean }): Promise<number> {
   const namespaces = labNamespaces();
   const pidfiles = allPidFiles();
   const hostIf = tryRun('ip', ['link', 'show', HOST_IF]);
-  if (!state && namespaces.length === 0 && pidfiles.size === 0 && !hostIf) {
+  const cgroupTree = existsSync('/sys/fs/cgroup/memory/tskube') || existsSync('/sys/fs/cgroup/cpu/tskube');
+  if (!state && namespaces.length === 0 && pidfiles.size === 0 && !hostIf && !cgroupTree) {
     if (!opts.quiet) console.log('tskube lab: nothing to tear down');
     return 0;
   }
@@ -111,7 +112,7 @@ function labProcesses(procs: Map<number, ProcInfo>, namespaces: string[], pidfil
     if (p?.net && p.net !== self?.net) nets.add(p.net);
     if (name.startsWith('holder-') && p?.mnt && p.mnt !== self?.mnt) mnts.add(p.mnt);
   }
-  const roots = new Set<number>();
+  const roots = new Set<number>(cgroupTreePids());
   for (const p of procs.values()) {
     if ((p.net && nets.has(p.net)) || (p.mnt && mnts.has(p.mnt))) roots.add(p.pid);
   }
@@ -137,7 +138,30 @@ async function kill(pids: number[], signal: NodeJS.Signals, timeoutMs: number): 
   else if (stuck.length > 0) log.warn({ stuck }, 'processes survived SIGKILL');
 }
 
-/** Removes the cgroups the lab's processes sat in (below the top level) and /tskube/<node>. */
+/**
+ * Processes in the pods' cgroups under /tskube/<node>/ in any hierarchy: containers whose
+ * shim is already gone are found here even when their network namespace is not the lab's.
+ */
+function cgroupTreePids(): number[] {
+  const pids = new Set<number>();
+  const walk = (dir: string): void => {
+    let entries: string[];
+    try { entries = readdirSync(dir); } catch { return; }
+    try {
+      for (const l of readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (l.trim()) pids.add(Number(l));
+    } catch { /* not a cgroup dir */ }
+    for (const e of entries) {
+      const sub = path.join(dir, e);
+      try { if (statSync(sub).isDirectory()) walk(sub); } catch { /* raced away */ }
+    }
+  };
+  let hierarchies: string[] = [];
+  try { hierarchies = readdirSync('/sys/fs/cgroup'); } catch { /* no cgroupfs */ }
+  for (const h of hierarchies) walk(path.join('/sys/fs/cgroup', h, 'tskube'));
+  return [...pids];
+}
+
+/** Removes the cgroups the lab's processes sat in (below the top level) and the /tskube tree. */
 function removeCgroups(lines: Set<string>, nodes: string[]): void {
   const mounts = cgroupMountpoints();
   const own = new Set(cgroupsOf(process.pid).map((l) => cgroupDir(mounts, l)));
@@ -150,13 +174,8 @@ function removeCgroups(lines: Set<string>, nodes: string[]): void {
   }
   for (const mp of mounts.values()) for (const n of nodes) dirs.add(path.join(mp, labNode(n, 0).cgroupRoot));
   for (const dir of dirs) rmCgroupTree(dir);
-  for (const mp of mounts.values()) {
-    try {
-      rmdirSync(path.join(mp, 'tskube'));
-    } catch {
-      /* not empty (someone else's) or absent */
-    }
-  }
+  // /tskube is the lab's own cgroup root in every hierarchy: nothing else lives there.
+  for (const mp of mounts.values()) rmCgroupTree(path.join(mp, 'tskube'));
 }
 
 function rmCgroupTree(dir: string): void {
