@@ -213,12 +213,12 @@ function killNamespaceLeftovers(holderPid: number): void {
   try { process.kill(holderPid, 'SIGKILL'); } catch { /* gone */ }
 }
 
-/** rmdir the run's cgroup tree in every v1 hierarchy, deepest first. */
+/** rmdir the run's cgroup tree in every hierarchy (v1 ones, systemd, and cgroup2 on unified), deepest first. */
 export function removeCgroups(root: string): void {
   const rm = (d: string): void => {
     if (!existsSync(d)) return;
     for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rm(join(d, e.name));
     try { rmdirSync(d); } catch { /* busy or gone */ }
   };
-  for (const c of [...CGROUP_V1, 'systemd']) rm(join('/sys/fs/cgroup', c, root));
+  for (const c of [...CGROUP_V1, 'systemd', 'unified']) rm(join('/sys/fs/cgroup', c, root));
 }
