@@ -16,7 +16,7 @@ const USAGE = `usage: tskube agent --node-name <n> --node-ip <ip> --server http:
   [--cni-conf-dir <dir>] [--cgroup-root /tskube/<node>] [--register-with-taints k=v:Effect,…]
   [--node-labels k=v,…] [--kubelet-port 10250] [--cluster-dns 10.96.0.10] [--cluster-domain cluster.local]
   [--max-pods 110] [--disable kube-proxy,network]
-  [--kubeconfig <file> (server, CA, client cert/key or token; replaces --server)]
+  [--kubeconfig <file> (server, CA, client cert/key or token; replaces --server)] [--proxy-kubeconfig <file> (kube-proxy's own)]
   [--tls-cert-file <pem> --tls-private-key-file <pem> --client-ca-file <pem> (HTTPS :10250, authn + authz)]
   [--anonymous-auth false]`;
 
@@ -101,7 +101,12 @@ export async function main(args: string[]): Promise<void> {
     stops.push(() => n.stop());
   }
   if (!disabled.has('kube-proxy')) {
-    const p = await startKubeProxy(client, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp });
+    // kube-proxy has an identity of its own (system:kube-proxy), as upstream's DaemonSet does.
+    const proxyKubeconfig = flags.get('proxy-kubeconfig');
+    const proxyClient = proxyKubeconfig
+      ? new ApiClient({ ...loadKubeconfig(proxyKubeconfig), server: cfg.server, userAgent: `tskube-proxy/${cfg.nodeName}` })
+      : client;
+    const p = await startKubeProxy(proxyClient, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp });
     stops.push(() => p.stop());
   }
   log.info('agent running');
