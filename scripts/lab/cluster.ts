@@ -4,15 +4,27 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { logger } from '../../control/client/log.js';
-import { agentJs, API_URL, checkout, kubeconfigFile, labDir, serverJs, tskubeJs, type LabNode } from './config.js';
+import { agentJs, API_URL, checkout, kubeconfigFile, labDir, labNode, serverJs, tskubeJs, type LabNode } from './config.js';
 import { assertRunning, readPid, startDaemon } from './procs.js';
 import { httpGet, waitFor } from './wait.js';
+import { agentSecurityArgs, labIsSecure, makePki, serverSecurityArgs } from './secure.js';
+import { ApiClient } from '../../control/client/api-client.js';
+import type { PkiFiles } from '../../control/pki/layout.js';
 
 const log = logger('lab');
 const node = process.execPath;
 
+let pki: PkiFiles | undefined;
+
+/** GET on the API as the admin (over HTTPS with the lab's CA and admin certificate when secure). */
+async function apiGet(p: string): Promise<string | undefined> {
+  if (!pki) return httpGet(`${API_URL}${p}`);
+  try { return JSON.stringify(await ApiClient.fromKubeconfig(kubeconfigFile, 'tskube-lab').request('GET', p)); } catch { return undefined; }
+}
+
 export async function startCluster(nodes: LabNode[], storageUrl?: string): Promise<void> {
-  writeKubeconfig();
+  if (labIsSecure()) pki = await makePki(nodes);
+  else writeKubeconfig();
   if (!existsSync(serverJs)) {
     warn(`${path.relative(checkout, serverJs)} is not built: the lab is up WITHOUT control plane and agents`);
     printKubeconfig();
@@ -21,8 +33,9 @@ export async function startCluster(nodes: LabNode[], storageUrl?: string): Promi
   const t = performance.now();
   const master = nodes[0]!;
   startDaemon('server', 'nsenter', [`--net=/run/netns/${master.ns}`, `--wd=${checkout}`, node, tskubeJs, 'server',
-    '--listen', '0.0.0.0:6443', '--data-dir', path.join(labDir, 'master/server'), ...(storageUrl ? ['--storage', storageUrl] : [])]);
-  await waitFor(`API server at ${API_URL}/version (log .lab/logs/server.log)`, () => { assertRunning('server'); return httpGet(`${API_URL}/version`); }, 30_000, 100);
+    '--listen', '0.0.0.0:6443', '--data-dir', path.join(labDir, 'master/server'), ...(storageUrl ? ['--storage', storageUrl] : []),
+    ...(pki ? serverSecurityArgs(pki) : [])]);
+  await waitFor(`API server at ${API_URL}/version (log .lab/logs/server.log)`, () => { assertRunning('server'); return apiGet('/version'); }, 30_000, 100);
   console.log(`  ${'api server'.padEnd(12)} ${Math.round(performance.now() - t)} ms`);
 
   if (!existsSync(agentJs)) {
@@ -33,7 +46,7 @@ export async function startCluster(nodes: LabNode[], storageUrl?: string): Promi
     const want = nodes.map((n) => n.name);
     await waitFor(`nodes ${want.join(', ')} to register (logs .lab/logs/agent-*.log)`, async () => {
       for (const n of nodes) assertRunning(`agent-${n.name}`);
-      const body = await httpGet(`${API_URL}/api/v1/nodes`);
+      const body = await apiGet('/api/v1/nodes');
       if (!body) return undefined;
       const have = new Set((JSON.parse(body) as { items?: { metadata?: { name?: string } }[] }).items?.map((i) => i.metadata?.name));
       return want.every((w) => have.has(w)) || undefined;
@@ -41,6 +54,11 @@ export async function startCluster(nodes: LabNode[], storageUrl?: string): Promi
     console.log(`  ${'agents'.padEnd(12)} ${Math.round(performance.now() - t2)} ms (${want.length} nodes registered)`);
   }
   printKubeconfig();
+}
+
+/** Starts one node's agent again, as after a crash (used by the kubelet restart-safety e2e). */
+export function restartAgent(name: string): void {
+  startAgent(labNode(name, name === 'master' ? 0 : Number(name.replace(/^worker-/, ''))));
 }
 
 function startAgent(n: LabNode): void {
@@ -52,7 +70,8 @@ function startAgent(n: LabNode): void {
     '--container-runtime-endpoint', `unix://${n.socket}`,
     '--root-dir', n.kubeletDir,
     '--cni-conf-dir', n.cniConfDir,
-    '--cgroup-root', n.cgroupRoot];
+    '--cgroup-root', n.cgroupRoot,
+    ...(pki ? agentSecurityArgs(pki, n) : [])];
   if (n.name === 'master') {
     args.push('--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule',
       '--node-labels', 'node-role.kubernetes.io/control-plane=');

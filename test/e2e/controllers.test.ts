@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
@@ -15,7 +15,6 @@ import { R } from '../../control/client/resources.js';
 import { kubectl, repoRoot, waitFor } from '../helpers/server.js';
 
 type K<T> = T & KubeObject;
-const API = 'http://192.168.56.10:6443';
 const LAB_ENV = { TSKUBE_NODE_GRACE: '20', TSKUBE_POD_EVICTION_TIMEOUT: '10' }; // lab-short node death
 const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), ...args],
   { encoding: 'utf8', timeout: 240_000, env: { ...process.env, ...LAB_ENV } });
@@ -23,7 +22,13 @@ const kubeconfig = join(repoRoot, '.lab/kubeconfig');
 const k = (...args: string[]) => kubectl(kubeconfig, args);
 const ok = async (...args: string[]) => { const r = await k(...args); assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}${r.stdout}`); return r.stdout; };
 const apply = async (obj: object) => { const r = await kubectl(kubeconfig, ['apply', '--validate=false', '-f', '-'], JSON.stringify(obj)); assert.equal(r.code, 0, r.stderr); };
-const client = new ApiClient({ server: API });
+// The lab's API as its admin (HTTPS with the lab's CA and admin certificate when secure).
+let lazyClient: ApiClient | undefined;
+const client = new Proxy({} as ApiClient, { get: (_t, prop) => {
+  lazyClient ??= ApiClient.fromKubeconfig(kubeconfig, 'tskube-e2e');
+  const v = (lazyClient as unknown as Record<string | symbol, unknown>)[prop];
+  return typeof v === 'function' ? v.bind(lazyClient) : v;
+} });
 let cm: ChildProcess | undefined;
 
 const isReady = (p: Pod) => !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -147,13 +152,15 @@ function restartServerWithoutControllers(): void {
 const cmLog = `/tmp/tskube-e2e-controller-manager-${process.pid}.log`;
 const startControllerManager = () => {
   const fd = openSync(cmLog, 'a');
-  return spawn(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), 'controller-manager', '--server', API, '--port=-1'],
+  const cmKubeconfig = join(repoRoot, '.lab/pki/kube-controller-manager.kubeconfig');
+  const target = existsSync(cmKubeconfig) ? ['--kubeconfig', cmKubeconfig] : ['--server', 'http://192.168.56.10:6443'];
+  return spawn(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), 'controller-manager', ...target, '--port=-1'],
     { stdio: ['ignore', fd, fd], env: { ...process.env, ...LAB_ENV } });
 };
 
 test('kill -9 of the controller manager in the middle of a 50-replica rollout: after restart exactly the desired pods', async () => {
   restartServerWithoutControllers();
-  await waitFor('API server back', async () => (await fetch(`${API}/readyz`)).ok, 30_000, 200);
+  await waitFor('API server back', async () => { await client.request('GET', '/readyz'); return true; }, 30_000, 200);
   cm = startControllerManager();
   await apply(deployment('big', 50, 'pause', { env: [{ name: 'V', value: '1' }] }));
   await waitFor('50 big pods Ready', readyOn('app=big', 50), 240_000, 1000);

@@ -4,10 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl, repoRoot, waitFor } from '../helpers/server.js';
 import { labLeftovers } from '../helpers/lab.js';
+import { fetchFromKubeconfig } from '../helpers/tls.js';
 import { connectCri } from '../../agent/cri/client.js';
 import { rawPodCycle, quantile, type Timings } from '../bench/cri-raw.js';
 
@@ -59,9 +60,9 @@ test('2-3. nginx Deployment + Service applied; two pods Running, one on each wor
   // Pod startup measured through a watch: apply → each pod seen Running.
   const seenRunning = new Map<string, number>();
   const ac = new AbortController();
-  const server = readFileSync(kubeconfig, 'utf8').match(/server: (\S+)/)![1];
+  const api = fetchFromKubeconfig(kubeconfig);
   const watching = (async () => {
-    const res = await fetch(`${server}/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dnginx`, { signal: ac.signal });
+    const res = await api('/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dnginx', { signal: ac.signal });
     let buf = '';
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       buf += Buffer.from(chunk).toString();

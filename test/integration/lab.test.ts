@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { fetchFromKubeconfig } from '../helpers/tls.js';
 
 const checkout = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tskube = path.join(checkout, 'dist/bin/tskube.js');
@@ -103,10 +104,11 @@ describe('lab', { skip: isRoot ? false : 'needs root' }, () => {
 
   it('starts the API server and registers the nodes', async (t) => {
     if (!existsSync(path.join(checkout, 'dist/control/server.js'))) return t.skip('dist/control/server.js not built: lab came up without control plane');
-    const v = await fetch('http://192.168.56.10:6443/version');
+    const api = fetchFromKubeconfig(path.join(checkout, '.lab/kubeconfig'));
+    const v = await api('/version');
     assert.equal(v.status, 200);
     if (!existsSync(path.join(checkout, 'dist/agent/agent.js'))) return t.skip('dist/agent/agent.js not built: no agents');
-    const list = (await (await fetch('http://192.168.56.10:6443/api/v1/nodes')).json()) as { items: { metadata: { name: string } }[] };
+    const list = (await (await api('/api/v1/nodes')).json()) as { items: { metadata: { name: string } }[] };
     assert.deepEqual(list.items.map((i) => i.metadata.name).sort(), [...nodes].sort());
   });
 
