@@ -36,6 +36,16 @@ if [ ! -f "$SRC/dist/bin/tskube.js" ] || [ -n "$(find "$SRC" -name '*.ts' -newer
   (cd "$SRC" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npx tsc -p tsconfig.json)
 fi
 
+# The cluster PKI, made on the host before `vagrant up` (the Vagrantfile's trigger runs
+# `tskube pki init --dir .vagrant-pki`) and synced with the checkout. Without it: plain HTTP.
+PKI=""
+if [ -f "$SRC/.vagrant-pki/ca.crt" ]; then
+  PKI=/etc/tskube/pki
+  install -d -m 0700 "$PKI" && cp -a "$SRC/.vagrant-pki/." "$PKI/"
+else
+  say "WARNING: no .vagrant-pki in the checkout: the cluster runs WITHOUT TLS and authentication"
+fi
+
 # 5. containerd: system paths, the CRI settings of the lab, docker.io mirrored to the master.
 "$SRC/scripts/node/containerd-config.sh" --out /etc/containerd/config.toml \
   --root /var/lib/containerd --state /run/containerd --socket /run/containerd/containerd.sock \
@@ -63,12 +73,26 @@ if [ "$NODE" = master ]; then
   "$SRC/scripts/images/build.sh"
   for _ in $(seq 50); do curl -fs "http://$REGISTRY/v2/" >/dev/null && break; sleep 0.2; done
   "$SRC/scripts/images/push.sh" "$REGISTRY"
-  unit server "/usr/local/bin/node $SRC/dist/bin/tskube.js server --listen 0.0.0.0:6443 --data-dir /var/lib/tskube/server"
+  SERVER="/usr/local/bin/node $SRC/dist/bin/tskube.js server --listen 0.0.0.0:6443 --data-dir /var/lib/tskube/server"
+  if [ -n "$PKI" ]; then
+    SERVER+=" --tls-cert-file $PKI/apiserver.crt --tls-private-key-file $PKI/apiserver.key --client-ca-file $PKI/ca.crt"
+    SERVER+=" --service-account-signing-key-file $PKI/sa.key --service-account-key-file $PKI/sa.pub"
+    SERVER+=" --authorization-mode Node,RBAC --anonymous-auth false --encryption-provider-config $PKI/encryption-config.yaml"
+    SERVER+=" --audit-log-path /var/log/tskube-audit.log --kubelet-certificate-authority $PKI/ca.crt"
+    SERVER+=" --kubelet-client-certificate $PKI/apiserver-kubelet-client.crt --kubelet-client-key $PKI/apiserver-kubelet-client.key"
+  fi
+  unit server "$SERVER"
 fi
 
 # 7. Every node: the agent (kubelet + kube-proxy); the master is tainted like kubeadm's.
 AGENT="/usr/local/bin/node $SRC/dist/bin/tskube.js agent --node-name $NODE --node-ip $IP"
-AGENT+=" --server http://$MASTER_IP:6443 --container-runtime-endpoint unix:///run/containerd/containerd.sock"
+if [ -n "$PKI" ]; then
+  AGENT+=" --kubeconfig $PKI/kubelet-$NODE.kubeconfig --proxy-kubeconfig $PKI/kube-proxy.kubeconfig"
+  AGENT+=" --tls-cert-file $PKI/kubelet-$NODE.crt --tls-private-key-file $PKI/kubelet-$NODE.key --client-ca-file $PKI/ca.crt"
+else
+  AGENT+=" --server http://$MASTER_IP:6443"
+fi
+AGENT+=" --container-runtime-endpoint unix:///run/containerd/containerd.sock"
 AGENT+=" --root-dir /var/lib/tskube/kubelet --cni-conf-dir /etc/cni/net.d --cgroup-root /tskube/$NODE"
 if [ "$NODE" = master ]; then
   AGENT+=" --register-with-taints node-role.kubernetes.io/control-plane=:NoSchedule --node-labels node-role.kubernetes.io/control-plane="
