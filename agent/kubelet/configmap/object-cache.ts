@@ -3,10 +3,10 @@
 // GET per object per TTL, a 404 cached too, so a missing object is reported quickly and cheaply.
 import type { ConfigMap, Secret } from 'kubernetes-types/core/v1.js';
 import { isNotFound, type ApiClient } from '../../../control/client/api-client.js';
-import type { ResourceRef } from '../../../control/client/resources.js';
+import { R, type ResourceRef } from '../../../control/client/resources.js';
 
-export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true };
-export const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
+export const CONFIGMAPS: ResourceRef = R.configmaps;
+export const SECRETS: ResourceRef = R.secrets;
 
 /** Synchronous view used by the pure config builders; undefined = not found. */
 export interface ObjectLookup {
