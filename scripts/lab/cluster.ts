@@ -7,9 +7,9 @@ import { logger } from '../../control/client/log.js';
 import { agentJs, API_URL, checkout, kubeconfigFile, labDir, labNode, serverJs, tskubeJs, type LabNode } from './config.js';
 import { assertRunning, readPid, startDaemon } from './procs.js';
 import { httpGet, waitFor } from './wait.js';
-import { agentSecurityArgs, labIsSecure, makePki, serverSecurityArgs } from './secure.js';
+import { agentSecurityArgs, labIsSecure, makePki, pkiDir, serverSecurityArgs } from './secure.js';
 import { ApiClient } from '../../control/client/api-client.js';
-import type { PkiFiles } from '../../control/pki/layout.js';
+import { pkiFiles, type PkiFiles } from '../../control/pki/layout.js';
 
 const log = logger('lab');
 const node = process.execPath;
@@ -58,12 +58,14 @@ export async function startCluster(nodes: LabNode[], storageUrl?: string): Promi
 
 /** Starts one node's agent again, as after a crash (used by the kubelet restart-safety e2e). */
 export function restartAgent(name: string): void {
+  if (labIsSecure() && !pki) pki = pkiFiles(pkiDir);
   startAgent(labNode(name, name === 'master' ? 0 : Number(name.replace(/^worker-/, ''))));
 }
 
 function startAgent(n: LabNode): void {
   const holder = readPid(`holder-${n.name}`);
-  const args = ['-t', String(holder), '-m', '-n', `--wd=${checkout}`, node, tskubeJs, 'agent',
+  // A small young generation keeps the agent's RSS down (~125 → ~90 MiB with 30 pods).
+  const args = ['-t', String(holder), '-m', '-n', `--wd=${checkout}`, node, '--max-semi-space-size=1', tskubeJs, 'agent',
     '--node-name', n.name,
     '--node-ip', n.ip,
     '--server', API_URL,

@@ -22,7 +22,7 @@ export const HOST_IP = '192.168.56.1';
 export const MASTER_IP = '192.168.56.10';
 export const REGISTRY = `${MASTER_IP}:5000`;
 /** The lab is secure (HTTPS, certificates, RBAC) unless TSKUBE_LAB_INSECURE=1. */
-export const LAB_SECURE = process.env.TSKUBE_LAB_SECURE === '1';
+export const LAB_SECURE = process.env.TSKUBE_LAB_INSECURE !== '1';
 export const API_URL = `${LAB_SECURE ? 'https' : 'http'}://${MASTER_IP}:6443`;
 export const SERVICE_CIDR = '10.96.0.0/12';
 

@@ -71,7 +71,7 @@ async function downLocked(opts: { quiet?: boolean }): Promise<number> {
   for (const m of mounts.filter((m) => m.startsWith(`${labDir}/`)).reverse()) tryRun('umount', ['-l', m]);
 
   // 5. Files: everything but the logs; host mount points the lab created, if still empty.
-  for (const d of ['nodes', 'pids', 'master', 'kubeconfig']) rmSync(path.join(labDir, d), { recursive: true, force: true });
+  for (const d of ['nodes', 'pids', 'master', 'pki', 'kubeconfig']) rmSync(path.join(labDir, d), { recursive: true, force: true });
   // A dying holder's mount ns is released a moment after it exits: retry EBUSY briefly.
   for (const d of state?.createdDirs ?? []) {
     for (let i = 0; i < 50 && existsSync(d); i++) {

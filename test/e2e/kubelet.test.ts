@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { freePort, kubectl, kubectlPath, repoRoot, waitFor } from '../helpers/server.js';
 import { readPid } from '../../scripts/lab/procs.js';
 import { restartAgent } from '../../scripts/lab/cluster.js';
@@ -197,7 +198,13 @@ test('the agent is killed and restarted: no container restarts', async () => {
   process.kill(pid, 'SIGKILL');
   await waitFor('agent gone', async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 10_000);
   restartAgent('worker-1');
-  await waitFor('agent back (kubelet answers)', async () => tskube('lab', 'exec', 'worker-1', '--', 'curl', '-sf', 'http://127.0.0.1:10250/healthz').stdout === 'ok', 30_000, 500);
+  // The kubelet API is HTTPS with client certificates in a secure lab: ask as the admin.
+  const secure = /server: https:/.test(readFileSync(join(repoRoot, '.lab/kubeconfig'), 'utf8'));
+  const pki = join(repoRoot, '.lab/pki');
+  const healthz = secure
+    ? ['curl', '-sf', '--cacert', join(pki, 'ca.crt'), '--cert', join(pki, 'admin.crt'), '--key', join(pki, 'admin.key'), 'https://192.168.56.11:10250/healthz']
+    : ['curl', '-sf', 'http://127.0.0.1:10250/healthz'];
+  await waitFor('agent back (kubelet answers)', async () => tskube('lab', 'exec', 'worker-1', '--', ...healthz).stdout === 'ok', 30_000, 500);
   await new Promise((r) => setTimeout(r, 5000)); // several PLEG relists and probe periods
   const after = await json('get', 'pod', 'web-init');
   assert.deepEqual(after.status.containerStatuses.map((c: { containerID: string }) => c.containerID), ids);

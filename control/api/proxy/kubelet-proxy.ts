@@ -2,8 +2,11 @@
 // connect subresources: plain requests (pods/log) are proxied and streamed back as they come;
 // upgrade requests (pods/exec WebSocket, pods/portforward WebSocket or SPDY) are spliced at the
 // TCP level after the request is replayed, so the kubelet speaks the streaming protocol itself.
-import { request } from 'node:http';
-import { connect } from 'node:net';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { kubeletScheme, kubeletTlsRequestOptions } from './kubelet-tls.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { ApiContext } from '../extension.js';
@@ -43,6 +46,17 @@ export function containerOf(pod: Pod, q: URLSearchParams): string {
 
 const HOP = new Set(['host', 'authorization', 'content-length', 'transfer-encoding']);
 
+/** An HTTP(S) request to a kubelet: HTTPS with the API server's client certificate when set. */
+export function kubeletRequest(opts: RequestOptions, onResponse: (res: IncomingMessage) => void): ClientRequest {
+  return kubeletScheme() === 'https' ? httpsRequest({ ...opts, ...kubeletTlsRequestOptions() }, onResponse) : httpRequest(opts, onResponse);
+}
+
+/** A raw connection to a kubelet for upgrades (TLS when set); resolves on 'ready'. */
+function kubeletConnect(k: KubeletAddress): { socket: Socket; ready: string } {
+  if (kubeletScheme() === 'https') return { socket: tlsConnect({ host: k.host, port: k.port, ...kubeletTlsRequestOptions() }), ready: 'secureConnect' };
+  return { socket: netConnect({ host: k.host, port: k.port }), ready: 'connect' };
+}
+
 /** Proxies req to the kubelet path: spliced for upgrades, streamed for plain GETs. */
 export function proxyToKubelet(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string): Promise<void> {
   const upgrade = !!req.headers.upgrade;
@@ -51,7 +65,7 @@ export function proxyToKubelet(req: FastifyRequest, reply: FastifyReply, k: Kube
 
 function stream(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const up = request({ host: k.host, port: k.port, path, method: 'GET', headers: { accept: '*/*' } }, (res) => {
+    const up = kubeletRequest({ host: k.host, port: k.port, path, method: 'GET', headers: { accept: '*/*' } }, (res) => {
       if (res.statusCode !== 200) {
         let body = '';
         res.setEncoding('utf8');
@@ -76,13 +90,13 @@ function stream(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, pat
 
 function splice(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const up = connect({ host: k.host, port: k.port });
+    const { socket: up, ready } = kubeletConnect(k);
     let connected = false;
     up.once('error', (err) => {
       if (!connected) return reject(new StatusError(502, 'InternalError', `error dialing kubelet ${k.host}:${k.port}: ${err.message}`));
       up.destroy();
     });
-    up.once('connect', () => {
+    up.once(ready, () => {
       connected = true;
       reply.hijack();
       const client = req.raw.socket;

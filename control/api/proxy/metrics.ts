@@ -2,7 +2,7 @@
 // /stats/summary (what metrics-server scrapes upstream): NodeMetrics from each node's summary,
 // PodMetrics per pod with its containers. Summaries are fetched on demand, at most every 5 s
 // per node, with a short timeout so one dead node does not stall the answer.
-import { request } from 'node:http';
+import { kubeletRequest } from './kubelet-proxy.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { ApiContext, ExtraGroup } from '../extension.js';
@@ -32,7 +32,7 @@ const memQ = (u?: Usage) => `${Math.round((u?.workingSetBytes ?? 0) / 1024)}Ki`;
 
 function fetchSummary(host: string, port: number): Promise<Summary> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/stats/summary', timeout: TIMEOUT_MS }, (res) => {
+    const req = kubeletRequest({ host, port, path: '/stats/summary', timeout: TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });
