@@ -99,6 +99,8 @@ export async function main(args: string[]): Promise<void> {
     extensions: [kubeletProxyExtension(), reviewExtension(auth)],
     https, auth,
     admission: {
+      // Pods get a kube-api-access volume only when the API server can issue their tokens.
+      serviceAccountTokens: !!values['service-account-signing-key-file'],
       enable: values['enable-admission-plugins']!.split(',').filter(Boolean),
       disable: values['disable-admission-plugins']!.split(',').filter(Boolean),
     },
@@ -116,7 +118,7 @@ export async function main(args: string[]): Promise<void> {
   const stops: Array<() => unknown> = [];
   if (!disabled.has('controllers')) {
     const { startControllers } = await import('./controllers/index.js');
-    stops.push((await startControllers(client)).stop);
+    stops.push((await startControllers(client, { rootCA: clientCA })).stop);
   }
   if (!disabled.has('dns')) {
     const dns = await startClusterDns(client, { listenAddress: advertiseAddress });

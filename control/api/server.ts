@@ -51,7 +51,7 @@ export interface ApiServerOptions {
   /** What `kubectl get componentstatuses` reports (scheduler, controller manager, store). */
   componentProbes?: ComponentProbe[];
   extensions?: ApiExtension[];
-  admission?: { enable?: string[]; disable?: string[] };
+  admission?: { enable?: string[]; disable?: string[]; serviceAccountTokens?: boolean };
   /** Serve HTTPS; with `ca`, ask clients for certificates (verified by auth, not by the TLS layer). */
   https?: { key: string; cert: string; ca?: string };
   /** authn → authz → audit before every route (control/api/auth). */

@@ -21,6 +21,7 @@ import { ResourceQuotaController } from './resourcequota/resourcequota-controlle
 import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { JobController, type JobOptions } from './job/job-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import { RootCACertPublisher } from './rootcacertpublisher/publisher.js';
 
 export { EventRecorder } from './events.js';
 export { SharedInformers } from './informers.js';
@@ -37,6 +38,8 @@ export interface ControllerManagerOptions {
   leaderElect?: boolean;
   /** /healthz + /metrics port on 127.0.0.1 (default 10257; negative: none). */
   healthPort?: number;
+  /** The cluster CA (PEM) published as kube-root-ca.crt in every namespace; none without it. */
+  rootCA?: string;
 }
 
 const log = logger('controller-manager');
@@ -58,6 +61,7 @@ export async function startControllers(client: ApiClient, opts: ControllerManage
       { name: 'replicaset', make: () => new ReplicaSetController(client, informers), workers: 2 },
       { name: 'endpoints', make: () => new EndpointsController(client, informers), workers: 2 },
       { name: 'endpointslice', make: () => new EndpointSliceController(client, informers), workers: 2 },
+      ...(opts.rootCA ? [{ name: 'root-ca-cert-publisher', make: () => new RootCACertPublisher(client, informers, opts.rootCA!), workers: 1 }] : []),
       { name: 'nodeipam', make: () => new NodeIpamController(client, informers, opts.nodeIpam), workers: 1 },
       { name: 'nodelifecycle', make: () => new NodeLifecycleController(client, informers, lifecycle), workers: 1 },
       { name: 'garbagecollector', make: () => new GarbageCollector(client, informers), workers: 2 },

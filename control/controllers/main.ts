@@ -1,6 +1,7 @@
 // `tskube controller-manager`: every controller alone, as a client of a running API server
 // (upstream kube-controller-manager), leader-elected unless --leader-elect=false.
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { ApiClient } from '../client/api-client.js';
 import { logger } from '../client/log.js';
 import { startControllers, CONTROLLER_MANAGER_PORT } from './index.js';
@@ -23,6 +24,7 @@ export async function main(args: string[]): Promise<void> {
     controllers: { type: 'string', default: '*' }, // "*,-job" leaves the job controller out
     'node-monitor-grace-period': { type: 'string' },
     'pod-eviction-timeout': { type: 'string' },
+    'root-ca-file': { type: 'string' }, // published as kube-root-ca.crt in every namespace
   } });
   const disable = values.controllers!.split(',').filter((c) => c.startsWith('-')).map((c) => c.slice(1));
   const nodeLifecycle: Record<string, number> = {};
@@ -31,6 +33,7 @@ export async function main(args: string[]): Promise<void> {
   const client = values.kubeconfig ? ApiClient.fromKubeconfig(values.kubeconfig, 'tskube-controller-manager') : new ApiClient({ server: values.server!, userAgent: 'tskube-controller-manager' });
   const c = await startControllers(client, {
     disable, nodeLifecycle, leaderElect: values['leader-elect'] !== 'false', healthPort: Number(values.port),
+    rootCA: values['root-ca-file'] ? readFileSync(values['root-ca-file'], 'utf8') : undefined,
   });
   logger('controller-manager').info({ server: values.server, identity: c.identity }, 'controller manager running');
   await untilSignal();

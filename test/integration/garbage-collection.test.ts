@@ -42,11 +42,15 @@ test('orphan: the ReplicaSet and pods stay, no longer owned', async () => {
 
 test('foreground: the owner stays (with a deletionTimestamp) until its dependents are gone', async () => {
   await deploy('fg');
+  // A finalizer of our own holds the ReplicaSet, so the owner's wait can be seen.
+  const [rs] = await names('rs', 'app=fg');
+  await k('patch', rs!, '--type=merge', '-p', '{"metadata":{"finalizers":["e2e.tskube.io/hold"]}}');
   const del = await kubectl(srv.kubeconfig, ['delete', 'deployment', 'fg', '--cascade=foreground', '--wait=false']);
   assert.equal(del.code, 0, del.stderr);
   const d = JSON.parse(await k('get', 'deployment', 'fg', '-o', 'json'));
   assert.ok(d.metadata.deletionTimestamp, 'owner marked for deletion');
   assert.ok(d.metadata.finalizers.includes('foregroundDeletion'));
+  await k('patch', rs!, '--type=merge', '-p', '{"metadata":{"finalizers":null}}');
   await waitFor('owner and dependents gone', async () => (await kubectl(srv.kubeconfig, ['get', 'deployment', 'fg'])).code !== 0
     && (await names('rs', 'app=fg')).length === 0 && (await names('pods', 'app=fg')).length === 0, 30_000);
 });

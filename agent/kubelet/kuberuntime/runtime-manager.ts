@@ -88,7 +88,7 @@ export class RuntimeManager {
     // Volumes and the objects env refers to, before anything runs.
     const refs = volumeRefs(pod);
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) envRefs(c, refs);
-    const objects: ObjectLookup = await this.d.objects.prefetch(ns, refs);
+    const objects: ObjectLookup = await this.d.objects.prefetch(ns, refs, pod);
     let dirs: Map<string, string>;
     try {
       dirs = this.d.volumes.setUp(pod, objects);

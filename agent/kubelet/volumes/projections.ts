@@ -100,8 +100,7 @@ export function projectVolume(pod: Pod, v: Volume, objs: ObjectLookup): Payload 
     for (const src of v.projected.sources ?? []) {
       if (src.configMap) {
         const cm = objs.configMap(ns, src.configMap.name ?? '');
-        // kube-root-ca.crt is published by a controller of issue 7; until then it may be absent.
-        if (!cm) { if (src.configMap.optional || src.configMap.name === 'kube-root-ca.crt') continue; throw new VolumeError(`configmap "${src.configMap.name}" not found`); }
+        if (!cm) { if (src.configMap.optional) continue; throw new VolumeError(`configmap "${src.configMap.name}" not found`); }
         configMapFiles(cm, src.configMap.items, mode, !!src.configMap.optional, out);
       } else if (src.secret) {
         const s = objs.secret(ns, src.secret.name ?? '');
@@ -110,8 +109,10 @@ export function projectVolume(pod: Pod, v: Volume, objs: ObjectLookup): Payload 
       } else if (src.downwardAPI) {
         downwardFiles(pod, src.downwardAPI.items ?? [], mode, out);
       } else if (src.serviceAccountToken) {
-        // Placeholder until the API server issues bound tokens (issue 7).
-        out.set(src.serviceAccountToken.path, { data: Buffer.from('tskube-placeholder-token'), mode });
+        // A bound token from the API server (TokenRequest), fetched by the object cache.
+        const token = objs.token?.(src.serviceAccountToken) ?? new Error('failed to fetch token: no token source');
+        if (token instanceof Error) throw new VolumeError(token.message);
+        out.set(src.serviceAccountToken.path, { data: Buffer.from(token), mode });
       }
     }
     return out;

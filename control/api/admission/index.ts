@@ -19,7 +19,10 @@ export const defaultPlugins = ['NamespaceLifecycle', 'LimitRanger', 'ServiceAcco
 export class Admission {
   private readonly plugins: AdmissionPlugin[];
 
-  constructor(private readonly store: Store, opts: { enable?: string[]; disable?: string[] } = {}) {
+  private readonly tokens: boolean;
+
+  constructor(private readonly store: Store, opts: { enable?: string[]; disable?: string[]; serviceAccountTokens?: boolean } = {}) {
+    this.tokens = !!opts.serviceAccountTokens;
     const names = new Set([...defaultPlugins, ...(opts.enable ?? [])]);
     for (const d of opts.disable ?? []) names.delete(d);
     const unknown = [...names].filter((n) => !allPlugins.some((p) => p.name === n));
@@ -30,10 +33,10 @@ export class Admission {
   enabled(): string[] { return this.plugins.map((p) => p.name); }
 
   async mutate(op: Operation, def: ResourceDef, obj: Obj, old?: Obj, sub?: string): Promise<void> {
-    for (const p of this.plugins) await p.mutate?.({ op, def, obj, old, sub, store: this.store });
+    for (const p of this.plugins) await p.mutate?.({ op, def, obj, old, sub, store: this.store, serviceAccountTokens: this.tokens });
   }
 
   async validate(op: Operation, def: ResourceDef, obj: Obj, old?: Obj, sub?: string): Promise<void> {
-    for (const p of this.plugins) await p.validate?.({ op, def, obj, old, sub, store: this.store });
+    for (const p of this.plugins) await p.validate?.({ op, def, obj, old, sub, store: this.store, serviceAccountTokens: this.tokens });
   }
 }

@@ -13,6 +13,8 @@ export interface AdmissionRequest {
   old?: Obj;
   sub?: string; // subresource being written (status, scale, …)
   store: Store;
+  /** The API server issues service-account tokens (TokenRequest is configured). */
+  serviceAccountTokens?: boolean;
 }
 
 export interface AdmissionPlugin {
