@@ -210,7 +210,14 @@ test('startKubeProxy follows Services and EndpointSlices through informers; /hea
     synced = proxy.synced();
     api.put('endpointslices', slice([PODS[1].ip]) as never);
     await synced;
-    assert.deepEqual(count(await requests(`http://${CLUSTER_IP}/`, 10)), { 'pod-b': 10 });
+    // The watch event may reach the proxy after the sync awaited above: give it a deadline.
+    let only: Record<string, number> = {};
+    for (let i = 0; i < 40; i++) {
+      only = count(await requests(`http://${CLUSTER_IP}/`, 10));
+      if (!only['pod-a']) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(only, { 'pod-b': 10 });
 
     synced = proxy.synced();
     api.remove('services', 'default', 'web');
