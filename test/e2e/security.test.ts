@@ -1,0 +1,76 @@
+// The secure lab (issue 7) end to end: a pod's projected service-account token (bound to the
+// pod, beside the cluster CA and its namespace) works for what its Role allows and nothing
+// more, and stops working once the pod is gone; the kubelet API refuses anonymous callers.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { kubectl, repoRoot, waitFor } from '../helpers/server.js';
+import { loadKubeconfig } from '../../control/client/kubeconfig.js';
+
+const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), ...args], { encoding: 'utf8', timeout: 180_000 });
+const kubeconfig = join(repoRoot, '.lab/kubeconfig');
+const k = async (args: string[], input?: string) => {
+  const r = await kubectl(kubeconfig, args, input);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
+before(() => {
+  assert.equal(tskube('lab', 'down').status, 0);
+  const up = tskube('lab', 'up');
+  assert.equal(up.status, 0, up.stdout + up.stderr);
+});
+after(() => { tskube('lab', 'down'); });
+
+const manifest = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader-reads-pods}
+subjects: [{kind: ServiceAccount, name: reader, namespace: default}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  serviceAccountName: reader
+  containers: [{name: sh, image: busybox, command: [sleep, '3600']}]
+`;
+
+test("a pod's projected token: its Role's verbs only, bound to the pod's life", async () => {
+  await waitFor('3 Ready nodes', async () => (await k(['get', 'nodes', '--no-headers'])).split('\n').filter((l) => / Ready /.test(l)).length === 3, 60_000);
+  assert.equal((await kubectl(kubeconfig, ['get', 'pods'])).code, 0);
+  await k(['apply', '-f', '-'], manifest);
+  await waitFor('client pod Running', async () => / Running /.test(await k(['get', 'pod', 'client', '--no-headers'])), 90_000, 250);
+  const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const token = (await k(['exec', 'client', '--', 'cat', `${dir}/token`])).trim();
+  assert.match(token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
+  assert.equal((await k(['exec', 'client', '--', 'cat', `${dir}/namespace`])).trim(), 'default');
+  assert.match(await k(['exec', 'client', '--', 'cat', `${dir}/ca.crt`]), /BEGIN CERTIFICATE/);
+
+  const creds = loadKubeconfig(kubeconfig);
+  const dispatcher = new Agent({ connect: { ca: creds.ca } });
+  const asPod = (path: string, method = 'GET') => undiciFetch(creds.server + path, { method, dispatcher, headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await asPod('/api/v1/namespaces/default/pods')).status, 200, 'list pods: allowed by its Role');
+  const del = await asPod('/api/v1/namespaces/default/pods/client', 'DELETE');
+  assert.equal(del.status, 403);
+  assert.match(((await del.json()) as { message: string }).message, /User "system:serviceaccount:default:reader" cannot delete resource "pods"/);
+  assert.equal((await asPod('/api/v1/namespaces/default/secrets')).status, 403, 'secrets: not in its Role');
+  await k(['delete', 'pod', 'client', '--grace-period=0', '--force']);
+  await waitFor('the token dies with its pod', async () => (await asPod('/api/v1/namespaces/default/pods')).status === 401, 30_000, 250);
+});
+
+test('the kubelet API refuses callers without credentials', () => {
+  const r = tskube('lab', 'exec', 'master', '--', 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', 'https://192.168.56.11:10250/pods');
+  assert.equal(r.stdout.trim(), '401');
+});
