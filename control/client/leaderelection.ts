@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from './api-client.js';
 import { R } from './resources.js';
-import { logger } from './log.js';
+import { logger, type Logger } from './log.js';
+import type { Gauge } from 'prom-client';
 
 export interface LeaderElectionConfig {
   /** Lease name: kube-scheduler, kube-controller-manager. */
@@ -135,4 +136,28 @@ export class LeaderElector {
       this.cfg.onNewLeader?.(holder);
     }
   }
+}
+
+/**
+ * Runs `start` while this process holds the Lease `name` and `stop` when it loses it (or runs
+ * at once when leaderElect is false): the shape the scheduler and controller manager share.
+ * The gauge (leader_election_master_status) shows 1 while leading.
+ */
+export async function runWhileLeading(client: ApiClient, o: {
+  name: string; leaderElect?: boolean; gauge: Gauge<'name'>; log: Logger;
+  start(): Promise<void>; stop(): void;
+}): Promise<LeaderElector | undefined> {
+  if (o.leaderElect === false) {
+    await o.start();
+    o.gauge.set({ name: o.name }, 1);
+    return undefined;
+  }
+  const elector = new LeaderElector(client, {
+    name: o.name,
+    onStartedLeading: async () => { o.gauge.set({ name: o.name }, 1); await o.start(); },
+    onStoppedLeading: () => { o.gauge.set({ name: o.name }, 0); o.stop(); },
+    onNewLeader: (id) => o.log.info({ leader: id }, 'new leader observed'),
+  });
+  void elector.run();
+  return elector;
 }

@@ -4,7 +4,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { ApiClient } from '../client/api-client.js';
 import { logger } from '../client/log.js';
-import { LeaderElector } from '../client/leaderelection.js';
+import { LeaderElector, runWhileLeading } from '../client/leaderelection.js';
 import { SharedInformers } from './informers.js';
 import { runControllerLoop, type Controller, type Running } from './util/run.js';
 import { startHealthServer } from './util/health-server.js';
@@ -87,24 +87,15 @@ export async function startControllers(client: ApiClient, opts: ControllerManage
     active = undefined;
   };
 
+  let elector: LeaderElector | undefined;
   const health = await startHealthServer({
     component: 'controller-manager', port: opts.healthPort ?? CONTROLLER_MANAGER_PORT, registry,
     checks: { leaderElection: () => elector?.healthy() ?? true },
   });
 
-  let elector: LeaderElector | undefined;
-  if (opts.leaderElect === false) {
-    await start();
-    leaderGauge.set({ name: 'kube-controller-manager' }, 1);
-  } else {
-    elector = new LeaderElector(client, {
-      name: 'kube-controller-manager',
-      onStartedLeading: async () => { leaderGauge.set({ name: 'kube-controller-manager' }, 1); await start(); },
-      onStoppedLeading: () => { leaderGauge.set({ name: 'kube-controller-manager' }, 0); stopAll(); },
-      onNewLeader: (id) => log.info({ leader: id }, 'new leader observed'),
-    });
-    void elector.run();
-  }
+  elector = await runWhileLeading(client, {
+    name: 'kube-controller-manager', leaderElect: opts.leaderElect, gauge: leaderGauge, log, start, stop: stopAll,
+  });
   return {
     identity: elector?.identity,
     healthPort: health?.port,

@@ -4,7 +4,7 @@
 // (kube-scheduler for the default one); /healthz and /metrics are served on 127.0.0.1:10259.
 import { Gauge, Registry } from 'prom-client';
 import { ApiClient } from '../client/api-client.js';
-import { LeaderElector } from '../client/leaderelection.js';
+import { LeaderElector, runWhileLeading } from '../client/leaderelection.js';
 import { logger } from '../client/log.js';
 import { SharedInformers } from '../controllers/informers.js';
 import { startHealthServer } from '../controllers/util/health-server.js';
@@ -47,18 +47,10 @@ export async function startScheduler(client: ApiClient, opts: SchedulerOptions =
   const health = await startHealthServer({ component: 'scheduler', port: opts.healthPort ?? defaultPort, registry: merged,
     checks: { leaderElection: () => elector?.healthy() ?? true } });
   const leaseName = opts.leaseName ?? (name === 'default-scheduler' ? 'kube-scheduler' : name);
-  if (opts.leaderElect === false) {
-    await start();
-    leader.set({ name: leaseName }, 1);
-  } else {
-    elector = new LeaderElector(client, {
-      name: leaseName,
-      onStartedLeading: async () => { leader.set({ name: leaseName }, 1); await start(); },
-      onStoppedLeading: () => { leader.set({ name: leaseName }, 0); stopActive(); active = undefined; },
-      onNewLeader: (id) => log.info({ leader: id }, 'new leader observed'),
-    });
-    void elector.run();
-  }
+  elector = await runWhileLeading(client, {
+    name: leaseName, leaderElect: opts.leaderElect, gauge: leader, log, start,
+    stop: () => { stopActive(); active = undefined; },
+  });
   return {
     identity: elector?.identity,
     healthPort: health?.port,
