@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the lab's images without docker and without internet: pause (compiled here), busybox
-# (Debian's busybox-static) and nginx (Debian's nginx + the libraries ldd names), each as an
+# (Debian's busybox-static), nginx (Debian's nginx + the libraries ldd names) and curl, each as an
 # OCI image layout under $TSKUBE_IMAGES (default /var/lib/tskube/images), rebuilt only when
-# its inputs change. Usage: build.sh [name…]   (default: pause busybox nginx)
+# its inputs change. Usage: build.sh [name…]   (default: pause busybox nginx curl)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -72,7 +72,7 @@ build_pause() {
   assemble pause "$r" '{"Entrypoint":["/pause"],"WorkingDir":"/","Env":["PATH=/"]}' 3.9 latest
 }
 
-build_busybox() {
+busybox_tree() {
   local r=$1 a
   base_etc "$r"
   mkdir -p "$r/bin" "$r/usr/bin" "$r/sbin" "$r/usr/sbin"
@@ -80,7 +80,25 @@ build_busybox() {
   for a in $(/bin/busybox --list-full); do
     [ -e "$r/$a" ] || ln -s /bin/busybox "$r/$a"
   done
-  assemble busybox "$r" '{"Cmd":["sh"],"WorkingDir":"/","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}' latest 1.36
+}
+
+build_busybox() {
+  busybox_tree "$1"
+  assemble busybox "$1" '{"Cmd":["sh"],"WorkingDir":"/","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}' latest 1.36
+}
+
+# A busybox shell with Debian's curl (the libraries ldd names beside it): an HTTPS client for
+# calling the API server from inside a pod with its service-account token.
+build_curl() {
+  local r=$1 lib
+  busybox_tree "$r"
+  rm -f "$r/usr/bin/curl"
+  cp /usr/bin/curl "$r/usr/bin/curl"
+  for lib in $(ldd /usr/bin/curl | grep -o '/[^ ]*'); do
+    mkdir -p "$r$(dirname "$lib")"
+    cp -L "$lib" "$r$lib"
+  done
+  assemble curl "$r" '{"Cmd":["sh"],"WorkingDir":"/","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}' latest
 }
 
 # Debian's nginx under the tags `latest` and `1.14.2` (the tag the Kubernetes docs'
@@ -108,13 +126,14 @@ inputs() {
   case $1 in
     pause) cat "$HERE/pause.c"; gcc --version | head -1 ;;
     busybox) dpkg-query -W busybox-static ;;
+    curl) dpkg-query -W busybox-static curl libcurl4 libc6 ;;
     nginx) dpkg-query -W nginx nginx-common libc6 libssl3 libpcre2-8-0 zlib1g libcrypt1
            cat "$HERE/nginx/nginx.conf" "$HERE/nginx/index.html" ;;
   esac
-  sed -n '/^assemble()/,/^}/p;/^base_etc()/,/^}/p;/^build_'"$1"'()/,/^}/p' "$0"
+  sed -n '/^assemble()/,/^}/p;/^base_etc()/,/^}/p;/^busybox_tree()/,/^}/p;/^build_'"$1"'()/,/^}/p' "$0"
 }
 
-names=("$@"); [ ${#names[@]} -gt 0 ] || names=(pause busybox nginx)
+names=("$@"); [ ${#names[@]} -gt 0 ] || names=(pause busybox nginx curl)
 for n in "${names[@]}"; do
   want=$(inputs "$n" | sha256sum | cut -d' ' -f1)
   if [ -f "$OUT/$n/.inputs" ] && [ "$(cat "$OUT/$n/.inputs")" = "$want" ]; then

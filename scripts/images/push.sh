@@ -5,7 +5,7 @@ set -euo pipefail
 
 REG=${1:?usage: push.sh <host:port> [name…]}; shift
 OUT="${TSKUBE_IMAGES:-/var/lib/tskube/images}"
-names=("$@"); [ ${#names[@]} -gt 0 ] || names=(pause busybox nginx)
+names=("$@"); [ ${#names[@]} -gt 0 ] || names=(pause busybox nginx curl)
 ACCEPT='application/vnd.oci.image.manifest.v1+json'
 
 for n in "${names[@]}"; do

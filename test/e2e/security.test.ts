@@ -1,6 +1,7 @@
 // The secure lab (issue 7) end to end: a pod's projected service-account token (bound to the
-// pod, beside the cluster CA and its namespace) works for what its Role allows and nothing
-// more, and stops working once the pod is gone; the kubelet API refuses anonymous callers.
+// pod, beside the cluster CA and its namespace) works from inside the pod for what its Role
+// allows and nothing more, and stops working once the pod is gone; the kubelet API refuses
+// anonymous callers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -44,7 +45,7 @@ kind: Pod
 metadata: {name: client}
 spec:
   serviceAccountName: reader
-  containers: [{name: sh, image: busybox, command: [sleep, '3600']}]
+  containers: [{name: sh, image: curl, command: [sleep, '3600']}]
 `;
 
 test("a pod's projected token: its Role's verbs only, bound to the pod's life", async () => {
@@ -57,6 +58,14 @@ test("a pod's projected token: its Role's verbs only, bound to the pod's life", 
   assert.match(token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
   assert.equal((await k(['exec', 'client', '--', 'cat', `${dir}/namespace`])).trim(), 'default');
   assert.match(await k(['exec', 'client', '--', 'cat', `${dir}/ca.crt`]), /BEGIN CERTIFICATE/);
+
+  // From inside the pod, the way in-cluster clients do it: the kubernetes Service, the
+  // projected CA, and the token as a bearer.
+  const inPod = async (method: string, path: string) => (await k(['exec', 'client', '--', 'sh', '-c',
+    `curl -s -o /dev/null -w '%{http_code}' -X ${method} --cacert ${dir}/ca.crt -H "Authorization: Bearer $(cat ${dir}/token)" https://kubernetes.default.svc${path}`])).trim();
+  assert.equal(await inPod('GET', '/api/v1/namespaces/default/pods'), '200', 'in the pod: list pods allowed by its Role');
+  assert.equal(await inPod('GET', '/api/v1/namespaces/default/secrets'), '403', 'in the pod: secrets refused');
+  assert.equal(await inPod('DELETE', '/api/v1/namespaces/default/pods/client'), '403', 'in the pod: delete refused');
 
   const creds = loadKubeconfig(kubeconfig);
   const dispatcher = new Agent({ connect: { ca: creds.ca } });
