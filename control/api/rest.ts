@@ -174,6 +174,19 @@ export class Rest {
    * Dependents are left to the garbage collector (propagationPolicy Background).
    */
   async delete(t: Target, opts: Obj): Promise<Obj> {
+    // Someone else's write between our read and our delete is not the caller's conflict
+    // (only a resourceVersion precondition makes it one): read again and retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deleteOnce(t, opts);
+      } catch (err) {
+        const retry = err instanceof StatusError && err.reason === 'Conflict' && !opts.preconditions?.resourceVersion && attempt < 4;
+        if (!retry) throw err;
+      }
+    }
+  }
+
+  private async deleteOnce(t: Target, opts: Obj): Promise<Obj> {
     const cur = await this.store.get(t.def, t.namespace, t.name!);
     if (!cur) throw notFound(t.def.resource, t.def.group, t.name!);
     const pre = opts.preconditions ?? {};
