@@ -47,15 +47,18 @@ export async function startServer(extraArgs: string[] = []): Promise<TestServer>
   await waitFor(`API server at ${url} (${stderr.slice(-300)})`, async () => (await fetch(`${url}/readyz`)).ok, 20_000);
   return {
     url, kubeconfig, dir, proc,
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => setTimeout(r, 3000))]);
-        if (proc.exitCode === null) proc.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopServer(proc, dir),
   };
+}
+
+/** SIGTERM, SIGKILL after 3 s if it lingers, then the server's data dir goes. */
+export async function stopServer(proc: ChildProcess, dir: string): Promise<void> {
+  if (proc.exitCode === null) {
+    proc.kill('SIGTERM');
+    await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => setTimeout(r, 3000))]);
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export interface RunResult { code: number; stdout: string; stderr: string }

@@ -2,14 +2,14 @@
 // fetch that uses them, and a secure `tskube server` (PKI, RBAC, Node authorizer, encryption,
 // audit) on a free loopback port for integration tests.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { loadKubeconfig, type ClientCredentials } from '../../control/client/kubeconfig.js';
 import { ApiClient } from '../../control/client/api-client.js';
 import { initPki, type PkiFiles } from '../../control/pki/layout.js';
-import { freePort, repoRoot, waitFor, type TestServer } from './server.js';
+import { freePort, repoRoot, stopServer, waitFor, type TestServer } from './server.js';
 
 export type KubeFetch = (path: string, init?: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<Response>;
 
@@ -47,13 +47,6 @@ export async function startSecureServer(extraArgs: string[] = [], nodes = ['n1',
   await waitFor(`secure API server at ${url} (${stderr.slice(-300)})`, async () => proc.exitCode === null && (await f('/readyz')).ok, 20_000);
   return {
     url, kubeconfig: admin, admin, dir, proc, pki, auditLog,
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        await Promise.race([new Promise((r) => proc.once('exit', r)), new Promise((r) => setTimeout(r, 3000))]);
-        if (proc.exitCode === null) proc.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopServer(proc, dir),
   };
 }
