@@ -116,19 +116,22 @@ export class ContainerService {
 
   async start(id: string): Promise<void> {
     const info = await this.inspect(id);
+    let startErr: unknown;
+    try { await this.c.docker.getContainer(info.Id).start(); } catch (err) { startErr = err; }
+    // Upstream dockershim's log symlink, made after the start (docker names its json-file log
+    // then), for failed starts too: the kubelet reads docker's log at its own log path.
     const kubeLog = info.Config.Labels?.[LOG_PATH_LABEL];
-    // Upstream dockershim's log symlink: the kubelet reads docker's json-file log at its own path.
-    if (kubeLog && info.LogPath) {
-      mkdirSync(dirname(kubeLog), { recursive: true });
-      rmSync(kubeLog, { force: true });
-      symlinkSync(info.LogPath, kubeLog);
+    if (kubeLog) {
+      const logPath = (await this.c.docker.getContainer(info.Id).inspect().catch(() => info)).LogPath;
+      if (logPath) {
+        try {
+          mkdirSync(dirname(kubeLog), { recursive: true });
+          rmSync(kubeLog, { force: true });
+          symlinkSync(logPath, kubeLog);
+        } catch (err) { this.c.log.warn({ container: info.Id, err: (err as Error).message }, 'cannot link the container log'); }
+      }
     }
-    try {
-      await this.c.docker.getContainer(info.Id).start();
-    } catch (err) {
-      if (kubeLog) rmSync(kubeLog, { force: true });
-      throw err;
-    }
+    if (startErr) throw startErr;
   }
 
   async stop(id: string, timeout: number): Promise<void> {
