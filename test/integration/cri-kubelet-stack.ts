@@ -40,7 +40,9 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 export async function startKubeletStack(opts: { nodeName: string; subnet: string; hostLink?: boolean; kubelet?: Partial<KubeletConfig>; runtime?: TestRuntimeName }): Promise<KubeletStack> {
-  const start = opts.runtime === 'docker' ? startTestDocker : startTestContainerd;
+  // TSKUBE_CRI_RUNTIME=docker runs a whole test file that does not choose on dockershim.
+  const runtime = opts.runtime ?? (process.env.TSKUBE_CRI_RUNTIME as TestRuntimeName | undefined) ?? 'containerd';
+  const start = runtime === 'docker' ? startTestDocker : startTestContainerd;
   const ctr = await start({ subnet: opts.subnet, hostLink: opts.hostLink ?? false });
   const dataDir = mkdtempSync('/tmp/tskube-kl-srv-');
   let server: ChildProcess | undefined;
