@@ -165,6 +165,9 @@ function suite(runtime: string, start: () => Promise<TestContainerd>, uid: strin
         await ctr.cri.startContainer(badId);
       })(), /no such file|not found|executable/i);
       if (badId) await ctr.cri.removeContainer(badId);
+      // A spec the runtime refuses: the error carries the runtime's own reason.
+      await assert.rejects(run(container('tiny', { linux: { resources: { memory_limit_in_bytes: 1000 } } })),
+        runtime === 'docker' ? /Minimum memory limit allowed is 6MB/ : /memory|invalid|device or resource busy/i);
       assert.equal((await ctr.cri.version()).runtime_name, runtime, 'still serving');
     });
 
