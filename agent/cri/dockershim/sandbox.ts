@@ -9,7 +9,7 @@ import type * as gen from '../types.js';
 import { resultIp, type CniResult, type PortMap } from './cni.js';
 import { dockerStatus, isDockerNotFound, notFound, type ShimContext } from './context.js';
 import type { ImageService } from './image.js';
-import { CONTAINER_TYPE_LABEL, fromDockerLabels, matchesSelector, parseName, sandboxName, SANDBOX_ID_LABEL,
+import { CONTAINER_TYPE_LABEL, fromDockerLabels, LOG_PATH_LABEL, matchesSelector, parseName, sandboxName, SANDBOX_ID_LABEL,
   toDockerLabels, toNanos, TYPE_SANDBOX } from './labels.js';
 
 const SANDBOX_GRACE_SECONDS = 10;
@@ -160,6 +160,8 @@ export class SandboxService {
     id = info.Id;
     if (info.State.Running || this.readState(id)?.ip) await this.stop(id);
     for (const c of await this.containersOf(id)) {
+      const kubeLog = c.Labels?.[LOG_PATH_LABEL];
+      if (kubeLog) rmSync(kubeLog, { force: true });
       await this.c.docker.getContainer(c.Id).remove({ force: true, v: true }).catch((e) => { if (!isDockerNotFound(e)) throw e; });
     }
     await this.c.docker.getContainer(id).remove({ force: true, v: true }).catch((e) => { if (!isDockerNotFound(e)) throw e; });
