@@ -21,7 +21,7 @@ const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot
 const kubeconfig = join(repoRoot, '.lab/kubeconfig');
 const k = (...args: string[]) => kubectl(kubeconfig, args);
 const ok = async (...args: string[]) => { const r = await k(...args); assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}${r.stdout}`); return r.stdout; };
-const apply = async (obj: object) => { const r = await kubectl(kubeconfig, ['apply', '--validate=false', '-f', '-'], JSON.stringify(obj)); assert.equal(r.code, 0, r.stderr); };
+const apply = async (obj: object) => { const r = await kubectl(kubeconfig, ['apply', '-f', '-'], JSON.stringify(obj)); assert.equal(r.code, 0, r.stderr); };
 // The lab's API as its admin (HTTPS with the lab's CA and admin certificate when secure).
 let lazyClient: ApiClient | undefined;
 const client = new Proxy({} as ApiClient, { get: (_t, prop) => {
