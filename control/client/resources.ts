@@ -29,6 +29,8 @@ export const R = {
   serviceaccounts: core('serviceaccounts', 'ServiceAccount'),
   resourcequotas: core('resourcequotas', 'ResourceQuota'),
   limitranges: core('limitranges', 'LimitRange'),
+  persistentvolumes: core('persistentvolumes', 'PersistentVolume', false),
+  persistentvolumeclaims: core('persistentvolumeclaims', 'PersistentVolumeClaim'),
   deployments: apps('deployments', 'Deployment'),
   replicasets: apps('replicasets', 'ReplicaSet'),
   daemonsets: apps('daemonsets', 'DaemonSet'),

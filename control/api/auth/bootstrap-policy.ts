@@ -101,6 +101,12 @@ export const defaultClusterRoles: ClusterRole[] = [
     R(READ, ['discovery.k8s.io'], ['endpointslices']),
     R(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
   ]),
+  role('system:persistent-volume-provisioner', [
+    R(['create', 'delete', 'get', 'list', 'watch'], [''], ['persistentvolumes']),
+    R(['get', 'list', 'watch', 'update'], [''], ['persistentvolumeclaims']),
+    R(READ, ['storage.k8s.io'], ['storageclasses']),
+    R(['watch', 'create', 'update', 'patch'], [''], ['events']),
+  ]),
   role('system:kubelet-api-admin', [
     R(['get', 'list', 'watch', 'proxy'], [''], ['nodes']),
     R(['*'], [''], ['nodes/proxy', 'nodes/log', 'nodes/stats', 'nodes/metrics', 'nodes/spec']),
