@@ -1,6 +1,7 @@
-// VolumeBinding (trimmed): a pod whose volumes cannot be mounted anywhere, or not on this node.
-// A persistentVolumeClaim volume needs the claim to exist and be bound; a claim bound to a
-// PersistentVolume with node affinity limits the pod to those nodes. Lookups come from the
+// VolumeBinding (static binding only): a pod whose volumes cannot be mounted anywhere, or not on
+// this node. A persistentVolumeClaim volume needs the claim to exist and be bound (every claim is
+// Immediate: there are no StorageClasses to ask for WaitForFirstConsumer) to a volume that
+// exists; a PersistentVolume with node affinity limits the pod to those nodes. Lookups come from the
 // scheduler's informers (none when the API server serves no PVCs: every claim is missing).
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import { success, unresolvable, type FilterPlugin, type Status } from '../framework.js';
@@ -9,6 +10,7 @@ import { termMatches } from './node-affinity.js';
 
 export const ERR_VOLUME_NODE = 'node(s) had volume node affinity conflict';
 export const ERR_UNBOUND = 'pod has unbound immediate PersistentVolumeClaims';
+export const ERR_PV_NOT_EXIST = 'node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)';
 
 export interface VolumeLookup {
   claim(namespace: string, name: string): PersistentVolumeClaim | undefined;
@@ -33,7 +35,8 @@ export class VolumeBinding implements FilterPlugin {
       if (pvc.metadata?.deletionTimestamp) return unresolvable(`persistentvolumeclaim "${claimName}" is being deleted`);
       if (!pvc.spec?.volumeName) return unresolvable(ERR_UNBOUND);
       const pv = this.lookup.volume(pvc.spec.volumeName);
-      if (pv) volumes.push(pv);
+      if (!pv) return unresolvable(ERR_PV_NOT_EXIST);
+      volumes.push(pv);
     }
     this.state = { pod, volumes };
     return undefined;
