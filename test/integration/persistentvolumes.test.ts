@@ -1,0 +1,113 @@
+// PersistentVolumes end to end through a real `tskube server` (its controllers and scheduler) on
+// fake nodes: kubectl creates volumes and a claim, the binder binds the smallest fit, kubectl's
+// Table shows upstream's columns; the scheduler holds a pod with a missing or unbound claim with
+// upstream's message and places it once the claim binds, on the node a local volume names; a
+// deleted claim leaves its volume Released (Retain) or removes it (Delete).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
+import { ApiClient, isNotFound, type KubeObject } from '../../control/client/api-client.js';
+import { R } from '../../control/client/resources.js';
+import { startServer, kubectl, waitFor, type TestServer } from '../helpers/server.js';
+import { FakeKubelet, registerNode } from './controllers-fake-cluster.js';
+
+type K<T> = T & KubeObject;
+let srv: TestServer;
+let client: ApiClient;
+let kubelet: FakeKubelet;
+const NODES = ['worker-1', 'worker-2'];
+const k = (...args: string[]) => kubectl(srv.kubeconfig, args);
+
+before(async () => {
+  srv = await startServer(['--disable', 'dns']);
+  client = new ApiClient({ server: srv.url });
+  for (const [i, n] of NODES.entries()) await registerNode(client, { name: n }, i);
+  kubelet = new FakeKubelet(client, NODES).start();
+});
+after(async () => {
+  kubelet?.stop();
+  await srv?.stop();
+});
+
+const pvYaml = (name: string, size: string, extra = '') => `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: ${name}}
+spec:
+  capacity: {storage: ${size}}
+  accessModes: [ReadWriteOnce]
+${extra || `  hostPath: {path: /tmp/tskube-pv/${name}}`}
+`;
+const pvcYaml = (name: string, size: string, extra = '') => `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: ${name}}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: ${size}}}
+${extra}`;
+const podWith = (name: string, claim: string): K<Pod> => ({ metadata: { name, namespace: 'default' }, spec: {
+  containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+  volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] } });
+
+async function apply(yaml: string): Promise<void> {
+  const r = await kubectl(srv.kubeconfig, ['apply', '-f', '-'], yaml);
+  assert.equal(r.code, 0, r.stderr);
+}
+const claim = (name: string) => client.get<K<PersistentVolumeClaim>>(R.persistentvolumeclaims, name, 'default');
+const volume = (name: string) => client.get<K<PersistentVolume>>(R.persistentvolumes, name);
+const scheduledMessage = async (name: string) => (await client.get<K<Pod>>(R.pods, name, 'default')).status?.conditions?.find((c) => c.type === 'PodScheduled');
+
+test('a claim binds to the smallest volume that fits; kubectl get pv,pvc prints upstream\'s columns', async () => {
+  await apply([pvYaml('pv-big', '10Gi'), pvYaml('pv-small', '1Gi'), pvYaml('pv-tiny', '100Mi'), pvcYaml('data', '500Mi')].join('---\n'));
+  const c = await waitFor('claim data Bound', async () => { const x = await claim('data'); return x.status?.phase === 'Bound' && x; });
+  assert.equal(c.spec?.volumeName, 'pv-small');
+  assert.equal(c.status?.capacity?.storage, '1Gi');
+  assert.equal(c.metadata?.annotations?.['pv.kubernetes.io/bind-completed'], 'yes');
+  const v = await waitFor('pv-small Bound', async () => { const x = await volume('pv-small'); return x.status?.phase === 'Bound' && x; });
+  assert.equal(v.spec?.claimRef?.uid, c.metadata?.uid);
+  await waitFor('pv-big Available', async () => (await volume('pv-big')).status?.phase === 'Available');
+  const r = await k('get', 'pv,pvc');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0]!, /^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+REASON\s+AGE$/);
+  assert.match(r.stdout, /persistentvolume\/pv-small\s+1Gi\s+RWO\s+Retain\s+Bound\s+default\/data\s/);
+  assert.match(r.stdout, /persistentvolume\/pv-big\s+10Gi\s+RWO\s+Retain\s+Available\s/);
+  assert.match(r.stdout, /NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE/);
+  assert.match(r.stdout, /persistentvolumeclaim\/data\s+Bound\s+pv-small\s+1Gi\s+RWO\s/);
+});
+
+test('bad volumes and claim edits are refused with upstream\'s field errors', async () => {
+  const noSource = await kubectl(srv.kubeconfig, ['apply', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: bad}\nspec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce]}\n');
+  assert.notEqual(noSource.code, 0);
+  assert.match(noSource.stderr, /spec: Required value: must specify a volume type/);
+  const edit = await k('patch', 'pvc', 'data', '-p', '{"spec":{"accessModes":["ReadWriteMany"]}}');
+  assert.notEqual(edit.code, 0);
+  assert.match(edit.stderr, /spec is immutable after creation except resources.requests/);
+});
+
+test('a pod with a missing claim waits with upstream\'s message, and is scheduled once the claim binds', async () => {
+  await client.create(R.pods, podWith('needs-late', 'late'));
+  const cond = await waitFor('PodScheduled=False', async () => { const c = await scheduledMessage('needs-late'); return c?.status === 'False' && c; });
+  assert.equal(cond.message, '0/2 nodes are available: 2 persistentvolumeclaim "late" not found.');
+  // A claim that cannot bind yet: the message changes to the unbound one.
+  await apply(pvcYaml('late', '3Gi', '  storageClassName: local-storage\n'));
+  await waitFor('unbound message', async () => (await scheduledMessage('needs-late'))?.message === '0/2 nodes are available: 2 pod has unbound immediate PersistentVolumeClaims.');
+  // A local volume pinned to worker-2 arrives: the claim binds, the pod follows the volume.
+  await apply(pvYaml('pv-local', '5Gi', `  storageClassName: local-storage
+  local: {path: /mnt/disks/ssd1}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [worker-2]}]}]`));
+  const pod = await waitFor('pod scheduled', async () => { const p = await client.get<K<Pod>>(R.pods, 'needs-late', 'default'); return p.spec?.nodeName ? p : undefined; }, 30_000);
+  assert.equal(pod.spec?.nodeName, 'worker-2');
+  assert.equal((await claim('late')).spec?.volumeName, 'pv-local');
+});
+
+test('a deleted claim releases its volume (Retain), or deletes it (Delete on hostPath)', async () => {
+  await apply([pvYaml('pv-gone', '2Gi', '  persistentVolumeReclaimPolicy: Delete\n  hostPath: {path: /tmp/tskube-pv/gone}'), pvcYaml('scratch', '2Gi')].join('---\n'));
+  await waitFor('scratch Bound', async () => (await claim('scratch')).spec?.volumeName === 'pv-gone');
+  assert.equal((await k('delete', 'pvc', 'data', 'scratch')).code, 0);
+  await waitFor('pv-small Released', async () => (await volume('pv-small')).status?.phase === 'Released');
+  await waitFor('pv-gone deleted', () => volume('pv-gone').then(() => false, (err) => isNotFound(err)));
+  const r = await k('get', 'pv', 'pv-small');
+  assert.match(r.stdout, /pv-small\s+1Gi\s+RWO\s+Retain\s+Released\s+default\/data\s/);
+});
