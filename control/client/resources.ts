@@ -35,6 +35,7 @@ export const R = {
   replicasets: apps('replicasets', 'ReplicaSet'),
   daemonsets: apps('daemonsets', 'DaemonSet'),
   statefulsets: apps('statefulsets', 'StatefulSet'),
+  controllerrevisions: apps('controllerrevisions', 'ControllerRevision'),
   jobs: grouped('batch', 'jobs', 'Job'),
   leases: grouped('coordination.k8s.io', 'leases', 'Lease'),
   endpointslices: grouped('discovery.k8s.io', 'endpointslices', 'EndpointSlice'),

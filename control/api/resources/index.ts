@@ -10,11 +10,12 @@ import { daemonsets, statefulsets, jobs, endpointslices } from './workloads.js';
 import { componentstatuses } from './componentstatuses.js';
 import { roles, clusterroles, rolebindings, clusterrolebindings } from './rbac.js';
 import { persistentvolumes, persistentvolumeclaims } from './volumes.js';
+import { controllerrevisions } from './controllerrevisions.js';
 
 export const allResources: ResourceDef[] = [
   namespaces, nodes, pods, services, endpoints, events, configmaps, secrets, serviceaccounts,
   componentstatuses, resourcequotas, limitranges, persistentvolumes, persistentvolumeclaims,
-  deployments, replicasets, daemonsets, statefulsets, jobs, leases, endpointslices,
+  deployments, replicasets, daemonsets, statefulsets, controllerrevisions, jobs, leases, endpointslices,
   roles, clusterroles, rolebindings, clusterrolebindings,
 ];
 
@@ -37,5 +38,5 @@ export function groupVersions(): Array<{ group: string; version: string; resourc
 export {
   pods, services, deployments, replicasets, namespaces, nodes, endpoints, events, leases, configmaps, secrets,
   serviceaccounts, resourcequotas, limitranges, daemonsets, statefulsets, jobs, endpointslices, componentstatuses,
-  roles, clusterroles, rolebindings, clusterrolebindings, persistentvolumes, persistentvolumeclaims,
+  roles, clusterroles, rolebindings, clusterrolebindings, persistentvolumes, persistentvolumeclaims, controllerrevisions,
 };

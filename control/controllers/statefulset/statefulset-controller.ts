@@ -1,7 +1,7 @@
 // StatefulSet controller (upstream statefulset): members with stable names `<set>-0`, `<set>-1`, …
 // started in order (each Running and Ready before the next under OrderedReady), stopped in
 // reverse order, rolled from the highest ordinal down; status for `kubectl rollout status sts`.
-// volumeClaimTemplates are not provisioned (no PersistentVolumeClaims are served yet).
+// Each template is kept as a ControllerRevision (kubectl rollout history / undo statefulset).
 import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from '../../client/api-client.js';
@@ -13,7 +13,9 @@ import { SharedInformers } from '../informers.js';
 import { controllerRef } from '../util/owners.js';
 import { W } from '../util/resources.js';
 import { errMessage, type Controller } from '../util/run.js';
-import { computeStatus, newStatefulPod, nextStep, ordinalOf } from './stateful-pods.js';
+import { ControllerHistory } from '../history/controller-history.js';
+import { computeHash } from '../deployment/template-hash.js';
+import { REVISION_LABEL, computeStatus, newStatefulPod, nextStep, ordinalOf } from './stateful-pods.js';
 
 type S = StatefulSet & KubeObject;
 
@@ -23,9 +25,11 @@ export class StatefulSetController implements Controller {
   private readonly setInf;
   private readonly podInf;
   private readonly events;
+  private readonly history;
 
   constructor(private readonly client: ApiClient, informers: SharedInformers) {
     this.events = new EventRecorder(client, 'statefulset-controller');
+    this.history = new ControllerHistory(client, informers);
     this.setInf = informers.for<StatefulSet>(W.statefulsets);
     this.podInf = informers.for<Pod>(R.pods);
     this.setInf.onChange((s) => this.queue.add(keyOf(s)));
@@ -42,6 +46,8 @@ export class StatefulSetController implements Controller {
     if (!s || s.metadata?.deletionTimestamp) return;
     const name = s.metadata!.name!;
     const mine = this.podInf.list().filter((p) => p.metadata?.namespace === s.metadata?.namespace && controllerRef(p as KubeObject)?.uid === s.metadata?.uid);
+    const inUse = new Set(mine.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.labels?.[REVISION_LABEL] ?? ''));
+    await this.history.sync(s, 'apps/v1', 'StatefulSet', computeHash(s.spec?.template, s.status?.collisionCount), inUse);
     const byOrdinal = new Map<number, Pod>();
     for (const p of mine) { const i = ordinalOf(name, p); if (i !== undefined) byOrdinal.set(i, p); }
     const step = nextStep(s, byOrdinal);
