@@ -5,27 +5,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
-import { ApiClient, type KubeObject } from '../../control/client/api-client.js';
+import type { ApiClient, KubeObject } from '../../control/client/api-client.js';
 import { R } from '../../control/client/resources.js';
-import { startServer, kubectl, waitFor, type TestServer } from '../helpers/server.js';
-import { FakeKubelet, registerNode } from './controllers-fake-cluster.js';
+import { waitFor } from '../helpers/server.js';
+import { startFakeCluster, type FakeCluster } from './fake-cluster-server.js';
 
-let srv: TestServer;
+let cluster: FakeCluster;
 let client: ApiClient;
-let kubelet: FakeKubelet;
-const NODES = ['worker-1', 'worker-2'];
-const k = (...args: string[]) => kubectl(srv.kubeconfig, args);
+const k = (...args: string[]) => cluster.kubectl(args);
+const kubectlIn = (args: string[], input: string) => cluster.kubectl(args, input);
 
-before(async () => {
-  srv = await startServer(['--disable', 'dns']);
-  client = new ApiClient({ server: srv.url });
-  for (const [i, n] of NODES.entries()) await registerNode(client, { name: n }, i);
-  kubelet = new FakeKubelet(client, NODES).start();
-});
-after(async () => {
-  kubelet?.stop();
-  await srv?.stop();
-});
+before(async () => { cluster = await startFakeCluster(['worker-1', 'worker-2']); client = cluster.client; });
+after(async () => { await cluster?.stop(); });
 
 const revisions = async (owner: string) => (await client.list<ControllerRevision & KubeObject>(R.controllerrevisions, { namespace: 'default' })).items
   .filter((r) => r.metadata?.ownerReferences?.[0]?.name === owner).map((r) => [r.revision, r.metadata?.name] as const).sort((a, b) => a[0]! - b[0]!);
@@ -46,7 +37,7 @@ spec:
     metadata: {labels: {app: agent}}
     spec: {containers: [{name: a, image: busybox:1}]}
 `;
-  assert.equal((await kubectl(srv.kubeconfig, ['apply', '-f', '-'], ds)).code, 0);
+  assert.equal((await kubectlIn(['apply', '-f', '-'], ds)).code, 0);
   await waitFor('revision 1', async () => (await revisions('agent')).length === 1);
   await ok('set', 'image', 'daemonset/agent', 'a=busybox:2');
   await waitFor('revision 2', async () => (await revisions('agent')).length === 2);
@@ -87,7 +78,7 @@ spec:
     spec: {containers: [{name: d, image: ${img}}]}
 `;
   for (const img of ['busybox:1', 'busybox:2', 'busybox:3']) {
-    assert.equal((await kubectl(srv.kubeconfig, ['apply', '-f', '-'], sts(img))).code, 0);
+    assert.equal((await kubectlIn(['apply', '-f', '-'], sts(img))).code, 0);
     await waitFor(`pod on ${img}`, async () => {
       const p = await client.get<{ spec?: { containers: Array<{ image?: string }> }; status?: { phase?: string } } & KubeObject>(R.pods, 'db-0', 'default').catch(() => undefined);
       return p?.spec?.containers[0]?.image === img && p.status?.phase === 'Running';

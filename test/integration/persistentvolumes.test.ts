@@ -6,28 +6,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import { ApiClient, isNotFound, type KubeObject } from '../../control/client/api-client.js';
+import { isNotFound, type ApiClient, type KubeObject } from '../../control/client/api-client.js';
 import { R } from '../../control/client/resources.js';
-import { startServer, kubectl, waitFor, type TestServer } from '../helpers/server.js';
-import { FakeKubelet, registerNode } from './controllers-fake-cluster.js';
+import { waitFor } from '../helpers/server.js';
+import { startFakeCluster, type FakeCluster } from './fake-cluster-server.js';
 
 type K<T> = T & KubeObject;
-let srv: TestServer;
+let cluster: FakeCluster;
 let client: ApiClient;
-let kubelet: FakeKubelet;
-const NODES = ['worker-1', 'worker-2'];
-const k = (...args: string[]) => kubectl(srv.kubeconfig, args);
+const k = (...args: string[]) => cluster.kubectl(args);
+const kubectlIn = (args: string[], input: string) => cluster.kubectl(args, input);
 
-before(async () => {
-  srv = await startServer(['--disable', 'dns']);
-  client = new ApiClient({ server: srv.url });
-  for (const [i, n] of NODES.entries()) await registerNode(client, { name: n }, i);
-  kubelet = new FakeKubelet(client, NODES).start();
-});
-after(async () => {
-  kubelet?.stop();
-  await srv?.stop();
-});
+before(async () => { cluster = await startFakeCluster(['worker-1', 'worker-2']); client = cluster.client; });
+after(async () => { await cluster?.stop(); });
 
 const pvYaml = (name: string, size: string, extra = '') => `apiVersion: v1
 kind: PersistentVolume
@@ -49,7 +40,7 @@ const podWith = (name: string, claim: string): K<Pod> => ({ metadata: { name, na
   volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] } });
 
 async function apply(yaml: string): Promise<void> {
-  const r = await kubectl(srv.kubeconfig, ['apply', '-f', '-'], yaml);
+  const r = await kubectlIn(['apply', '-f', '-'], yaml);
   assert.equal(r.code, 0, r.stderr);
 }
 const claim = (name: string) => client.get<K<PersistentVolumeClaim>>(R.persistentvolumeclaims, name, 'default');
@@ -76,7 +67,7 @@ test('a claim binds to the smallest volume that fits; kubectl get pv,pvc prints 
 });
 
 test('bad volumes and claim edits are refused with upstream\'s field errors', async () => {
-  const noSource = await kubectl(srv.kubeconfig, ['apply', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: bad}\nspec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce]}\n');
+  const noSource = await kubectlIn(['apply', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: bad}\nspec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce]}\n');
   assert.notEqual(noSource.code, 0);
   assert.match(noSource.stderr, /spec: Required value: must specify a volume type/);
   const edit = await k('patch', 'pvc', 'data', '-p', '{"spec":{"accessModes":["ReadWriteMany"]}}');
