@@ -2,7 +2,8 @@
 // fake nodes: kubectl creates volumes and a claim, the binder binds the smallest fit, kubectl's
 // Table shows upstream's columns; the scheduler holds a pod with a missing or unbound claim with
 // upstream's message and places it once the claim binds, on the node a local volume names; a
-// deleted claim leaves its volume Released (Retain) or removes it (Delete).
+// deleted claim leaves its volume Released (Retain) or removes it (Delete); a StatefulSet's
+// volumeClaimTemplates give each member its own claim.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
@@ -101,4 +102,35 @@ test('a deleted claim releases its volume (Retain), or deletes it (Delete on hos
   await waitFor('pv-gone deleted', () => volume('pv-gone').then(() => false, (err) => isNotFound(err)));
   const r = await k('get', 'pv', 'pv-small');
   assert.match(r.stdout, /pv-small\s+1Gi\s+RWO\s+Retain\s+Released\s+default\/data\s/);
+});
+
+test('a StatefulSet\'s volumeClaimTemplates give each member its own bound claim, kept across restarts and scale-down', async () => {
+  await apply([pvYaml('sts-a', '1Gi', '  storageClassName: sts\n  hostPath: {path: /tmp/tskube-pv/sts-a}'), pvYaml('sts-b', '1Gi', '  storageClassName: sts\n  hostPath: {path: /tmp/tskube-pv/sts-b}'), `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: d, image: busybox, volumeMounts: [{name: data, mountPath: /data}]}]}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], storageClassName: sts, resources: {requests: {storage: 1Gi}}}
+`].join('---\n'));
+  const pods = await waitFor('both members Running', async () => {
+    const ps = await Promise.all(['db-0', 'db-1'].map((n) => client.get<K<Pod>>(R.pods, n, 'default').catch(() => undefined)));
+    return ps.every((p) => p?.status?.phase === 'Running') && ps as K<Pod>[];
+  }, 30_000);
+  for (const [i, p] of pods.entries()) assert.deepEqual(p.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim, { claimName: `data-db-${i}` });
+  const c0 = await waitFor('data-db-0 Bound', async () => { const c = await claim('data-db-0'); return c.status?.phase === 'Bound' && c; });
+  assert.equal(c0.metadata?.labels?.app, 'db');
+  const vol0 = c0.spec?.volumeName;
+  assert.ok(vol0 === 'sts-a' || vol0 === 'sts-b');
+  // Scale down: the member goes, its claim stays bound for when it comes back.
+  assert.equal((await k('scale', 'statefulset', 'db', '--replicas=1')).code, 0);
+  await waitFor('db-1 gone', () => client.get(R.pods, 'db-1', 'default').then(() => false, (e) => isNotFound(e)));
+  assert.equal((await claim('data-db-1')).status?.phase, 'Bound');
+  assert.equal((await claim('data-db-0')).spec?.volumeName, vol0);
 });

@@ -1,7 +1,8 @@
 // StatefulSet controller (upstream statefulset): members with stable names `<set>-0`, `<set>-1`, …
 // started in order (each Running and Ready before the next under OrderedReady), stopped in
 // reverse order, rolled from the highest ordinal down; status for `kubectl rollout status sts`.
-// Each template is kept as a ControllerRevision (kubectl rollout history / undo statefulset).
+// Each template is kept as a ControllerRevision (kubectl rollout history / undo statefulset);
+// volumeClaimTemplates give each member its own PersistentVolumeClaims (stateful-claims.ts).
 import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from '../../client/api-client.js';
@@ -14,6 +15,7 @@ import { controllerRef } from '../util/owners.js';
 import { W } from '../util/resources.js';
 import { errMessage, type Controller } from '../util/run.js';
 import { ControllerHistory } from '../history/controller-history.js';
+import { claimsFor, withClaimVolumes } from './stateful-claims.js';
 import { computeHash } from '../deployment/template-hash.js';
 import { REVISION_LABEL, computeStatus, newStatefulPod, nextStep, ordinalOf } from './stateful-pods.js';
 
@@ -66,7 +68,17 @@ export class StatefulSetController implements Controller {
   }
 
   private async create(s: S, ordinal: number): Promise<void> {
-    const pod = newStatefulPod(s, ordinal);
+    const pod = withClaimVolumes(newStatefulPod(s, ordinal), s, ordinal);
+    for (const claim of claimsFor(s, ordinal)) {
+      try {
+        await this.client.create(R.persistentvolumeclaims, claim as typeof claim & KubeObject);
+        void this.events.event(s, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata!.name} Pod ${pod.metadata!.name} in StatefulSet ${s.metadata!.name} success`);
+      } catch (err) {
+        if (isConflict(err)) continue; // it exists: a member keeps its claim across restarts
+        void this.events.event(s, 'Warning', 'FailedCreate', `create Claim ${claim.metadata!.name} for Pod ${pod.metadata!.name} in StatefulSet ${s.metadata!.name} failed error: ${errMessage(err)}`);
+        throw err;
+      }
+    }
     try {
       await this.client.create(R.pods, pod as Pod & KubeObject);
       void this.events.event(s, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata!.name} in StatefulSet ${s.metadata!.name} successful`);
