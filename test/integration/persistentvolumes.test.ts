@@ -3,7 +3,7 @@
 // Table shows upstream's columns; the scheduler holds a pod with a missing or unbound claim with
 // upstream's message and places it once the claim binds, on the node a local volume names; a
 // deleted claim leaves its volume Released (Retain) or removes it (Delete); a StatefulSet's
-// volumeClaimTemplates give each member its own claim.
+// volumeClaimTemplates give each member its own claim; a claim in use is protected from deletion.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
@@ -46,6 +46,13 @@ async function apply(yaml: string): Promise<void> {
 }
 const claim = (name: string) => client.get<K<PersistentVolumeClaim>>(R.persistentvolumeclaims, name, 'default');
 const volume = (name: string) => client.get<K<PersistentVolume>>(R.persistentvolumes, name);
+/** Gomega's Consistently: the condition holds at every poll for `ms`. */
+async function consistently(what: string, fn: () => Promise<boolean>, ms: number): Promise<void> {
+  for (const until = Date.now() + ms; Date.now() < until;) {
+    assert.ok(await fn(), `${what}: no longer true`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 const scheduledMessage = async (name: string) => (await client.get<K<Pod>>(R.pods, name, 'default')).status?.conditions?.find((c) => c.type === 'PodScheduled');
 
 test('a claim binds to the smallest volume that fits; kubectl get pv,pvc prints upstream\'s columns', async () => {
@@ -133,4 +140,18 @@ spec:
   await waitFor('db-1 gone', () => client.get(R.pods, 'db-1', 'default').then(() => false, (e) => isNotFound(e)));
   assert.equal((await claim('data-db-1')).status?.phase, 'Bound');
   assert.equal((await claim('data-db-0')).spec?.volumeName, vol0);
+});
+
+test('in-use protection: a claim a running pod uses stays Terminating until the pod is gone; a Bound volume too', async () => {
+  const c = await claim('late');
+  assert.deepEqual(c.metadata?.finalizers, ['kubernetes.io/pvc-protection']);
+  assert.deepEqual((await volume('pv-local')).metadata?.finalizers, ['kubernetes.io/pv-protection']);
+  assert.equal((await k('delete', 'pvc', 'late', '--wait=false')).code, 0);
+  assert.equal((await k('delete', 'pv', 'pv-local', '--wait=false')).code, 0);
+  await waitFor('claim Terminating', async () => (await k('get', 'pvc', 'late')).stdout.match(/late\s+Terminating\s+pv-local\s/));
+  // Consistently held for a second: the pod needs-late runs on the claim, the volume is Bound to it.
+  await consistently('claim and volume held', async () => !!(await claim('late')).metadata?.deletionTimestamp && (await volume('pv-local')).status?.phase === 'Bound', 1000);
+  assert.equal((await k('delete', 'pod', 'needs-late')).code, 0);
+  await waitFor('claim gone', () => claim('late').then(() => false, (e) => isNotFound(e)));
+  await waitFor('volume Released, then gone', () => volume('pv-local').then(() => false, (e) => isNotFound(e)));
 });

@@ -12,13 +12,17 @@ const pv = (name: string, size: string, extra: O = {}): O => ({ metadata: { name
 const pvc = (size: string, extra: O = {}): O => ({ metadata: { name: 'data', namespace: 'default', uid: 'u1' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, ...extra } });
 const fields = (causes: Array<{ field?: string; message?: string }>) => causes.map((c) => `${c.field}: ${c.message}`);
 
-test('PV defaults: Retain and Filesystem; created Pending', () => {
+test('defaults: Retain and Filesystem; created Pending with the in-use protection finalizer', () => {
   const o = pv('a', '1Gi');
   pvDef.defaults!(o);
   assert.equal(o.spec.persistentVolumeReclaimPolicy, 'Retain');
   assert.equal(o.spec.volumeMode, 'Filesystem');
   pvDef.beforeCreate!(o, {} as never);
   assert.equal(o.status.phase, 'Pending');
+  assert.deepEqual(o.metadata.finalizers, ['kubernetes.io/pv-protection']);
+  const c = pvc('1Gi');
+  pvcDef.beforeCreate!(c, {} as never);
+  assert.deepEqual([c.status.phase, c.metadata.finalizers], ['Pending', ['kubernetes.io/pvc-protection']]);
 });
 
 test('PV validation: capacity, access modes and exactly one volume source', () => {

@@ -1,6 +1,7 @@
 // Core v1 PersistentVolumes (cluster-scoped) and PersistentVolumeClaims: upstream's defaults
 // (Retain, Filesystem, phase Pending), validation (capacity, access modes, one volume source;
-// a claim's spec is immutable but for growing resources.requests), and kubectl's columns.
+// a claim's spec is immutable but for growing resources.requests), the in-use protection
+// finalizers, and kubectl's columns.
 import type { StatusCause } from 'kubernetes-types/meta/v1.js';
 import type { Obj, ResourceDef } from '../resource-def.js';
 import { validateObjectMeta, validateLabels } from '../validation.js';
@@ -102,7 +103,11 @@ export function accessModesString(modes: string[] | undefined): string {
 export const storageClassOf = (o: Obj): string => o.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? o.spec?.storageClassName ?? '';
 
 const phaseCell = (o: Obj) => (o.metadata?.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '');
-const withLastTransition = (o: Obj) => { o.status = { phase: 'Pending', lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }; };
+/** upstream's StorageObjectInUseProtection: the protection controllers remove these when safe. */
+const protect = (o: Obj, finalizer: string) => {
+  const f: string[] = o.metadata.finalizers ?? [];
+  if (!f.includes(finalizer)) o.metadata.finalizers = [...f, finalizer];
+};
 
 export const persistentvolumes: ResourceDef = {
   group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', singular: 'persistentvolume', namespaced: false,
@@ -114,7 +119,10 @@ export const persistentvolumes: ResourceDef = {
     if (spec.hostPath) spec.hostPath.type ??= '';
   },
   validate: validatePV,
-  beforeCreate: withLastTransition,
+  beforeCreate(o) {
+    o.status = { phase: 'Pending', lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    protect(o, 'kubernetes.io/pv-protection');
+  },
   table: {
     columns: [col('Capacity'), col('Access Modes'), col('Reclaim Policy'), col('Status'), col('Claim'), col('StorageClass'), col('VolumeAttributesClass'), col('Reason'), ageCol, col('VolumeMode', 1)],
     cells(o) {
@@ -131,7 +139,10 @@ export const persistentvolumeclaims: ResourceDef = {
   shortNames: ['pvc'], statusSubresource: true, subresources: ['status'],
   defaults(o) { (o.spec ??= {}).volumeMode ??= 'Filesystem'; },
   validate: validatePVC,
-  beforeCreate(o) { o.status = { phase: 'Pending' }; },
+  beforeCreate(o) {
+    o.status = { phase: 'Pending' };
+    protect(o, 'kubernetes.io/pvc-protection');
+  },
   table: {
     columns: [col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), col('VolumeAttributesClass'), ageCol, col('VolumeMode', 1)],
     cells(o) {

@@ -77,8 +77,8 @@ export class PersistentVolumeController implements Controller {
       const c = this.latest('claim', this.pvcInf.get(name));
       if (c && !c.metadata?.deletionTimestamp) await this.syncClaim(c);
     } else {
-      const v = this.volume(name);
-      if (v && !v.metadata?.deletionTimestamp) await this.syncVolume(v);
+      const v = this.volume(name); // a volume being deleted still gets Released (pv-protection waits for that)
+      if (v) await this.syncVolume(v);
     }
   }
 
