@@ -155,3 +155,29 @@ test('in-use protection: a claim a running pod uses stays Terminating until the 
   await waitFor('claim gone', () => claim('late').then(() => false, (e) => isNotFound(e)));
   await waitFor('volume Released, then gone', () => volume('pv-local').then(() => false, (e) => isNotFound(e)));
 });
+
+test('persistentVolumeClaimRetentionPolicy Delete: claims go with a scaled-away member and with the set', async () => {
+  await apply(`apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: cache}
+spec:
+  serviceName: cache
+  replicas: 2
+  podManagementPolicy: Parallel
+  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}
+  selector: {matchLabels: {app: cache}}
+  template:
+    metadata: {labels: {app: cache}}
+    spec: {containers: [{name: c, image: busybox}]}
+  volumeClaimTemplates:
+  - metadata: {name: scratch}
+    spec: {accessModes: [ReadWriteOnce], storageClassName: none, resources: {requests: {storage: 1Gi}}}
+`);
+  const c1 = await waitFor('claim of member 1', () => claim('scratch-cache-1').catch(() => undefined));
+  assert.deepEqual(c1.metadata?.ownerReferences?.map((r) => `${r.kind}/${r.name}`), ['StatefulSet/cache']);
+  assert.equal((await k('scale', 'statefulset', 'cache', '--replicas=1')).code, 0);
+  await waitFor('scratch-cache-1 deleted with its member', () => claim('scratch-cache-1').then(() => false, (e) => isNotFound(e)), 30_000);
+  assert.ok(await claim('scratch-cache-0'));
+  assert.equal((await k('delete', 'statefulset', 'cache')).code, 0);
+  await waitFor('scratch-cache-0 deleted with the set', () => claim('scratch-cache-0').then(() => false, (e) => isNotFound(e)), 30_000);
+});

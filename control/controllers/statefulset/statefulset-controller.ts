@@ -4,7 +4,7 @@
 // Each template is kept as a ControllerRevision (kubectl rollout history / undo statefulset);
 // volumeClaimTemplates give each member its own PersistentVolumeClaims (stateful-claims.ts).
 import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from '../../client/api-client.js';
 import { keyOf } from '../../client/informer.js';
 import { R } from '../../client/resources.js';
@@ -15,7 +15,7 @@ import { controllerRef } from '../util/owners.js';
 import { W } from '../util/resources.js';
 import { errMessage, type Controller } from '../util/run.js';
 import { ControllerHistory } from '../history/controller-history.js';
-import { claimsFor, withClaimVolumes } from './stateful-claims.js';
+import { claimName, claimOwners, claimsFor, withClaimVolumes } from './stateful-claims.js';
 import { computeHash } from '../deployment/template-hash.js';
 import { REVISION_LABEL, computeStatus, newStatefulPod, nextStep, ordinalOf } from './stateful-pods.js';
 
@@ -26,6 +26,7 @@ export class StatefulSetController implements Controller {
   readonly queue = new WorkQueue();
   private readonly setInf;
   private readonly podInf;
+  private readonly pvcInf;
   private readonly events;
   private readonly history;
 
@@ -34,6 +35,7 @@ export class StatefulSetController implements Controller {
     this.history = new ControllerHistory(client, informers);
     this.setInf = informers.for<StatefulSet>(W.statefulsets);
     this.podInf = informers.for<Pod>(R.pods);
+    this.pvcInf = informers.for<PersistentVolumeClaim>(R.persistentvolumeclaims);
     this.setInf.onChange((s) => this.queue.add(keyOf(s)));
     this.podInf.onChange((p) => {
       const ref = controllerRef(p as KubeObject);
@@ -52,6 +54,7 @@ export class StatefulSetController implements Controller {
     await this.history.sync(s, 'apps/v1', 'StatefulSet', computeHash(s.spec?.template, s.status?.collisionCount), inUse);
     const byOrdinal = new Map<number, Pod>();
     for (const p of mine) { const i = ordinalOf(name, p); if (i !== undefined) byOrdinal.set(i, p); }
+    await this.retainClaims(s, byOrdinal);
     const step = nextStep(s, byOrdinal);
     if (step.action === 'create') {
       for (const i of step.ordinals) await this.create(s, i);
@@ -64,6 +67,23 @@ export class StatefulSetController implements Controller {
       try {
         await this.client.patch(W.statefulsets, name, s.metadata!.namespace, { status }, 'merge', 'status');
       } catch (err) { if (!isNotFound(err)) throw err; }
+    }
+  }
+
+  /** Claim owners per the retention policy, before any condemned member goes (so the GC follows it). */
+  private async retainClaims(s: S, byOrdinal: Map<number, Pod>): Promise<void> {
+    const templates = s.spec?.volumeClaimTemplates ?? [];
+    if (!templates.length) return;
+    const ordinals = new Set([...byOrdinal.keys(), ...Array.from({ length: s.spec?.replicas ?? 1 }, (_, i) => i)]);
+    for (const t of templates) {
+      for (const i of ordinals) {
+        const claim = this.pvcInf.get(`${s.metadata!.namespace}/${claimName(t.metadata?.name ?? '', s.metadata!.name!, i)}`);
+        const owners = claim && !claim.metadata?.deletionTimestamp ? claimOwners(claim, s, i, byOrdinal.get(i)) : undefined;
+        if (!owners) continue;
+        try {
+          await this.client.patch(R.persistentvolumeclaims, claim!.metadata!.name!, claim!.metadata!.namespace, { metadata: { ownerReferences: owners, resourceVersion: claim!.metadata!.resourceVersion } }, 'merge');
+        } catch (err) { if (!isNotFound(err)) throw err; }
+      }
     }
   }
 
