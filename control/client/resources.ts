@@ -39,6 +39,7 @@ export const R = {
   jobs: grouped('batch', 'jobs', 'Job'),
   leases: grouped('coordination.k8s.io', 'leases', 'Lease'),
   endpointslices: grouped('discovery.k8s.io', 'endpointslices', 'EndpointSlice'),
+  storageclasses: { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', namespaced: false },
 } as const;
 
 export function apiVersionOf(r: ResourceRef): string {

@@ -181,3 +181,34 @@ spec:
   assert.equal((await k('delete', 'statefulset', 'cache')).code, 0);
   await waitFor('scratch-cache-0 deleted with the set', () => claim('scratch-cache-0').then(() => false, (e) => isNotFound(e)), 30_000);
 });
+
+test('WaitForFirstConsumer: the claim waits for its pod, then binds to the local volume on the node the pod goes to', async () => {
+  const localPv = (name: string, node: string) => pvYaml(name, '1Gi', `  storageClassName: local-wait
+  local: {path: /mnt/disks/${name}}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [${node}]}]}]`);
+  await apply([`apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-wait
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+`, localPv('w1-disk', 'worker-1'), localPv('w2-disk', 'worker-2'), pvcYaml('wait', '1Gi', '  storageClassName: local-wait\n')].join('---\n'));
+  const sc = await k('get', 'sc');
+  assert.match(sc.stdout, /NAME\s+PROVISIONER\s+RECLAIMPOLICY\s+VOLUMEBINDINGMODE\s+ALLOWVOLUMEEXPANSION\s+AGE/);
+  assert.match(sc.stdout, /local-wait \(default\)\s+kubernetes.io\/no-provisioner\s+Delete\s+WaitForFirstConsumer\s+false\s/);
+  // No consumer yet: Pending, and an event says why.
+  await waitFor('WaitForFirstConsumer event', async () => (await k('describe', 'pvc', 'wait')).stdout.includes('waiting for first consumer to be created before binding'));
+  assert.equal((await claim('wait')).spec?.volumeName, undefined);
+  const p = podWith('consumer', 'wait');
+  p.spec!.nodeSelector = { 'kubernetes.io/hostname': 'worker-2' };
+  await client.create(R.pods, p);
+  const pod = await waitFor('consumer scheduled', async () => { const x = await client.get<K<Pod>>(R.pods, 'consumer', 'default'); return x.spec?.nodeName ? x : undefined; }, 30_000);
+  assert.equal(pod.spec?.nodeName, 'worker-2');
+  const c = await claim('wait');
+  assert.equal(c.status?.phase, 'Bound', 'bound before the pod was');
+  assert.equal(c.spec?.volumeName, 'w2-disk');
+  assert.equal((await volume('w1-disk')).status?.phase, 'Available');
+});

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import { mkNode, mkPod } from './scheduler-fixtures.js';
 import { isSuccess, fitErrorMessage, type FilterPlugin, type Status } from '../../control/scheduler/framework.js';
-import { VolumeBinding, ERR_UNBOUND, ERR_VOLUME_NODE, ERR_PV_NOT_EXIST, type VolumeLookup } from '../../control/scheduler/plugins/volume-binding.js';
+import { VolumeBinding, ERR_BIND_CONFLICT, ERR_UNBOUND, ERR_VOLUME_NODE, ERR_PV_NOT_EXIST, type VolumeLookup } from '../../control/scheduler/plugins/volume-binding.js';
 import { VolumeRestrictions, ERR_RWOP_CONFLICT } from '../../control/scheduler/plugins/volume-restrictions.js';
 import { defaultProfile } from '../../control/scheduler/plugins/index.js';
 import { schedulePod } from '../../control/scheduler/schedule.js';
@@ -62,4 +62,22 @@ test('VolumeRestrictions: a ReadWriteOncePod claim used by a scheduled pod makes
   const d = schedulePod(withClaim('second'), ns, defaultProfile(lookup(claims, { pv1: { spec: {} } })));
   assert.equal(d.node, undefined);
   assert.equal(fitErrorMessage(2, d.statuses), `0/2 nodes are available: 2 ${ERR_RWOP_CONFLICT}.`);
+});
+
+test('VolumeBinding: a WaitForFirstConsumer claim fits the nodes that have an available volume for it', () => {
+  const local = (name: string, node: string, size = '1Gi'): PersistentVolume => ({ metadata: { name }, spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], storageClassName: 'local',
+    local: { path: '/mnt' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } } }, status: { phase: 'Available' } });
+  const waiting: PersistentVolumeClaim = { metadata: { name: 'data', namespace: 'default', uid: 'c1' }, spec: { storageClassName: 'local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } };
+  const vols = [local('pv-n2', 'n2')];
+  const lk: VolumeLookup = { claim: () => waiting, volume: () => undefined, volumes: () => vols,
+    storageClass: (n) => (n === 'local' ? { metadata: { name: 'local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' } : undefined) };
+  const r = filterAll(new VolumeBinding(lk), withClaim('p'), nodes());
+  assert.deepEqual(r.map((s) => [s.code, s.reasons]), [['UnschedulableAndUnresolvable', [ERR_BIND_CONFLICT]], ['Success', []]]);
+  // Two such claims need two volumes on the same node.
+  const two = mkPod('p2', { spec: { volumes: [{ name: 'a', persistentVolumeClaim: { claimName: 'data' } }, { name: 'b', persistentVolumeClaim: { claimName: 'data' } }] } });
+  assert.ok(!isSuccess(filterAll(new VolumeBinding(lk), two, nodes())[1]!));
+  vols.push(local('pv-n2b', 'n2', '2Gi'));
+  assert.ok(isSuccess(filterAll(new VolumeBinding(lk), two, nodes())[1]!));
+  // An Immediate class (or none) still needs the claim bound first.
+  assert.deepEqual(filterAll(new VolumeBinding({ ...lk, storageClass: () => undefined }), withClaim('p'), nodes())[0]!.reasons, [ERR_UNBOUND]);
 });

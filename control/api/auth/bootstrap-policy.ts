@@ -93,6 +93,7 @@ export const defaultClusterRoles: ClusterRole[] = [
   // its own service account): it reads and writes the workload, network and policy objects.
   role('system:kube-controller-manager', [
     R([...READ, ...WRITE], ['', 'apps', 'batch', 'discovery.k8s.io', 'coordination.k8s.io', 'policy', 'events.k8s.io', 'autoscaling'], ['*']),
+    R(READ, ['storage.k8s.io'], ['storageclasses']),
     R(['create'], ['authentication.k8s.io'], ['tokenreviews']),
     R(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
   ]),

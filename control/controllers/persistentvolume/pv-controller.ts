@@ -4,6 +4,7 @@
 // claimRef, volume phase Bound, claim volumeName + annotations, claim status — and a volume whose
 // claim is gone is Released and reclaimed by its policy (Retain keeps it; Delete removes a hostPath PV).
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { ApiClient, isNotFound, type KubeObject } from '../../client/api-client.js';
 import { keyOf } from '../../client/informer.js';
 import { R } from '../../client/resources.js';
@@ -12,7 +13,7 @@ import { logger } from '../../client/log.js';
 import { EventRecorder } from '../events.js';
 import { SharedInformers } from '../informers.js';
 import type { Controller } from '../util/run.js';
-import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, findBestMatch, isVolumeBoundToClaim, mismatch, storageClassOf } from './binder.js';
+import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, findBestMatch, isDelayBinding, isVolumeBoundToClaim, mismatch, storageClassOf } from './binder.js';
 
 type PV = PersistentVolume & KubeObject;
 type PVC = PersistentVolumeClaim & KubeObject;
@@ -25,6 +26,7 @@ export class PersistentVolumeController implements Controller {
   readonly queue = new WorkQueue();
   private readonly pvInf;
   private readonly pvcInf;
+  private readonly scInf;
   private readonly events;
   private readonly log = logger('persistentvolume-controller');
   /** Objects this controller wrote, newer than the informer may show yet (upstream's assume cache). */
@@ -34,12 +36,14 @@ export class PersistentVolumeController implements Controller {
     this.events = new EventRecorder(client, 'persistentvolume-controller');
     this.pvInf = informers.for<PersistentVolume>(R.persistentvolumes);
     this.pvcInf = informers.for<PersistentVolumeClaim>(R.persistentvolumeclaims);
+    this.scInf = informers.for<StorageClass>(R.storageclasses);
     this.pvInf.onAdd((v) => this.volumeChanged(v));
     this.pvInf.onUpdate((_, v) => this.volumeChanged(v));
     this.pvInf.onDelete((v) => { this.written.delete(`volume:${keyOf(v)}`); if (v.spec?.claimRef) this.queue.add(`claim:${v.spec.claimRef.namespace}/${v.spec.claimRef.name}`); });
     this.pvcInf.onAdd((c) => this.queue.add(`claim:${keyOf(c)}`));
     this.pvcInf.onUpdate((_, c) => this.queue.add(`claim:${keyOf(c)}`));
     this.pvcInf.onDelete((c) => this.claimDeleted(c));
+    this.scInf.onAdd(() => { for (const c of this.pvcInf.list()) if (!c.spec?.volumeName) this.queue.add(`claim:${keyOf(c)}`); });
   }
 
   enqueueAll(): void {
@@ -87,10 +91,14 @@ export class PersistentVolumeController implements Controller {
     const bound = claim.metadata?.annotations?.[ANN_BIND_COMPLETED] !== undefined;
     const wanted = claim.spec?.volumeName;
     if (!bound && !wanted) {
-      const pv = findBestMatch(claim, this.volumes());
+      const delayBinding = isDelayBinding(claim, (n) => this.scInf.get(n));
+      const pv = findBestMatch(claim, this.volumes(), { delayBinding });
       if (pv) return this.bind(pv, claim);
       const cls = storageClassOf(claim);
-      if (cls) void this.events.event(claim, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${cls}" not found`);
+      const sc = cls ? this.scInf.get(cls) : undefined;
+      if (delayBinding) void this.events.event(claim, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+      else if (sc) void this.events.event(claim, 'Normal', 'ExternalProvisioning', `waiting for a volume to be created, either by external provisioner "${sc.provisioner}" or manually created by system administrator`);
+      else if (cls) void this.events.event(claim, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${cls}" not found`);
       else void this.events.event(claim, 'Normal', 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set');
       return this.claimPhase(claim, 'Pending');
     }
