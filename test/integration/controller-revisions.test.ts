@@ -89,4 +89,9 @@ spec:
   const pod = await client.get<KubeObject>(R.pods, 'db-0', 'default');
   assert.equal(pod.metadata?.labels?.['controller-revision-hash'], revs[1]![1]);
   assert.match(await ok('rollout', 'history', 'statefulset/db'), /REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>/);
+  assert.match(await ok('rollout', 'undo', 'statefulset/db'), /statefulset.apps\/db rolled back/);
+  await waitFor('db-0 back on busybox:2', async () => {
+    const p = await client.get<{ spec?: { containers: Array<{ image?: string }> } } & KubeObject>(R.pods, 'db-0', 'default').catch(() => undefined);
+    return p?.spec?.containers[0]?.image === 'busybox:2';
+  }, 30_000);
 });
