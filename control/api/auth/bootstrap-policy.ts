@@ -83,6 +83,7 @@ export const defaultClusterRoles: ClusterRole[] = [
     R(['create'], [''], ['bindings', 'pods/binding']),
     R(['patch', 'update'], [''], ['pods/status']),
     R(READ, [''], ['nodes', 'namespaces', 'services', 'replicationcontrollers', 'persistentvolumeclaims', 'persistentvolumes']),
+    R(['update', 'patch'], [''], ['persistentvolumeclaims', 'persistentvolumes']), // volume binding (PreBind)
     R(READ, ['apps'], ['replicasets', 'statefulsets']),
     R(READ, ['policy'], ['poddisruptionbudgets']),
     R(READ, ['storage.k8s.io'], ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities']),
