@@ -1,6 +1,6 @@
 // The scheduler's volume filters: VolumeBinding (missing claim, unbound claim, claim bound to a
-// missing volume, volume node affinity) and VolumeRestrictions (ReadWriteOncePod in use elsewhere),
-// alone and through a whole scheduling decision with upstream's FailedScheduling message.
+// missing volume, volume node affinity, WaitForFirstConsumer), VolumeRestrictions (ReadWriteOncePod
+// in use elsewhere) and VolumeZone, alone and through whole scheduling decisions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
@@ -8,6 +8,7 @@ import { mkNode, mkPod } from './scheduler-fixtures.js';
 import { isSuccess, fitErrorMessage, type FilterPlugin, type Status } from '../../control/scheduler/framework.js';
 import { VolumeBinding, ERR_BIND_CONFLICT, ERR_UNBOUND, ERR_VOLUME_NODE, ERR_PV_NOT_EXIST, type VolumeLookup } from '../../control/scheduler/plugins/volume-binding.js';
 import { VolumeRestrictions, ERR_RWOP_CONFLICT } from '../../control/scheduler/plugins/volume-restrictions.js';
+import { VolumeZone, ERR_VOLUME_ZONE } from '../../control/scheduler/plugins/volume-zone.js';
 import { defaultProfile } from '../../control/scheduler/plugins/index.js';
 import { schedulePod } from '../../control/scheduler/schedule.js';
 import type { NodeInfo } from '../../control/scheduler/node-info.js';
@@ -80,4 +81,13 @@ test('VolumeBinding: a WaitForFirstConsumer claim fits the nodes that have an av
   assert.ok(isSuccess(filterAll(new VolumeBinding(lk), two, nodes())[1]!));
   // An Immediate class (or none) still needs the claim bound first.
   assert.deepEqual(filterAll(new VolumeBinding({ ...lk, storageClass: () => undefined }), withClaim('p'), nodes())[0]!.reasons, [ERR_UNBOUND]);
+});
+
+test('VolumeZone: a volume labelled with zones serves only nodes in one of them (GA or beta label)', () => {
+  const zoned = (name: string, labels: Record<string, string>) => mkNode(name, { labels });
+  const ns = [zoned('a', { 'topology.kubernetes.io/zone': 'z1' }), zoned('b', { 'failure-domain.beta.kubernetes.io/zone': 'z2' }), zoned('c', { 'topology.kubernetes.io/zone': 'z3' }), mkNode('none')];
+  const lk = lookup({ data: { spec: { volumeName: 'pv1' } } }, { pv1: { metadata: { name: 'pv1', labels: { 'topology.kubernetes.io/zone': 'z1__z2', other: 'x' } }, spec: {} } });
+  const r = filterAll(new VolumeZone(lk), withClaim('p'), ns);
+  assert.deepEqual(r.map((s) => s.reasons), [[], [], [ERR_VOLUME_ZONE], [ERR_VOLUME_ZONE]]);
+  assert.ok(filterAll(new VolumeZone(lk), mkPod('plain'), ns).every(isSuccess));
 });
