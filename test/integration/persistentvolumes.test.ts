@@ -212,3 +212,16 @@ volumeBindingMode: WaitForFirstConsumer
   assert.equal(c.spec?.volumeName, 'w2-disk');
   assert.equal((await volume('w1-disk')).status?.phase, 'Available');
 });
+
+test('pre-binding: a volume reserved for a claim by claimRef goes to it; a claim naming a too-small volume says why', async () => {
+  await apply([pvYaml('reserved', '5Gi', `  storageClassName: pre
+  claimRef: {namespace: default, name: mine}
+  hostPath: {path: /tmp/tskube-pv/reserved}`), pvYaml('cheap', '1Gi', '  storageClassName: pre\n  hostPath: {path: /tmp/tskube-pv/cheap}'),
+  pvcYaml('mine', '1Gi', '  storageClassName: pre\n'), pvcYaml('picky', '3Gi', '  storageClassName: pre\n  volumeName: cheap\n')].join('---\n'));
+  const mine = await waitFor('mine Bound', async () => { const c = await claim('mine'); return c.status?.phase === 'Bound' && c; });
+  assert.equal(mine.spec?.volumeName, 'reserved', 'the reserved volume, not the smaller free one');
+  assert.equal((await volume('reserved')).spec?.claimRef?.uid, mine.metadata?.uid);
+  await waitFor('VolumeMismatch event', async () => (await k('describe', 'pvc', 'picky')).stdout.includes('Cannot bind to requested volume "cheap": requested PV is too small'));
+  assert.equal((await claim('picky')).status?.phase, 'Pending');
+  assert.equal((await volume('cheap')).status?.phase, 'Available');
+});
