@@ -62,4 +62,6 @@ test('VolumeManager: an unbound claim or a missing local path fails the mount wi
   assert.throws(() => vm.setUp(pod('data'), local), /MountVolume.SetUp failed for volume "data" : path ".*nope" does not exist/);
   const nfs: ObjectLookup = { configMap: () => undefined, secret: () => undefined, claimVolume: () => volume('pv3', { nfs: { server: 'x', path: '/' } }) };
   assert.throws(() => vm.setUp(pod('data'), nfs), /unsupported volume source \(supported: hostPath, local\)/);
+  const block: ObjectLookup = { configMap: () => undefined, secret: () => undefined, claimVolume: () => volume('pv4', { volumeMode: 'Block', local: { path: root } }) };
+  assert.throws(() => vm.setUp(pod('data'), block), /volumeMode Block is not supported/);
 });

@@ -36,6 +36,7 @@ async function resolveOne(ns: string, name: string, get: Getter): Promise<Persis
 
 /** The host directory a bound volume's data lives in; throws for sources this kubelet cannot mount. */
 export function hostDirOf(pv: PersistentVolume): { path: string; type: string; local: boolean } {
+  if (pv.spec?.volumeMode === 'Block') throw new Error(`PersistentVolume "${pv.metadata?.name}": volumeMode Block is not supported (only Filesystem)`);
   if (pv.spec?.hostPath) return { path: pv.spec.hostPath.path, type: pv.spec.hostPath.type ?? '', local: false };
   if (pv.spec?.local) return { path: pv.spec.local.path, type: 'Directory', local: true };
   throw new Error(`PersistentVolume "${pv.metadata?.name}": unsupported volume source (supported: hostPath, local)`);
