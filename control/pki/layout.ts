@@ -1,7 +1,7 @@
 // The cluster PKI on disk, laid out as Kubernetes The Hard Way does: a CA; the API server's
 // serving certificate (SANs: every master address, the `kubernetes` Service IP and names);
 // its client certificate for kubelets; a client certificate per component and per kubelet
-// (kubelet certificates serve :10250 too); the service-account signing key; an encryption
+// (kubelet certificates serve :10250 too, the scheduler's and controller manager's their ports); the service-account signing key; an encryption
 // config for secrets at rest; and a kubeconfig per identity.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -98,7 +98,10 @@ export async function initPki(o: PkiOptions): Promise<PkiFiles> {
   });
   await pair(ca, f.kubeletClientCert, f.kubeletClientKey, { cn: 'kube-apiserver-kubelet-client', o: ['system:masters'], usage: 'client' });
   for (const [stem, id] of Object.entries(COMPONENTS)) {
-    const kp = await pair(ca, path.join(o.dir, `${stem}.crt`), path.join(o.dir, `${stem}.key`), { ...id, usage: 'client' });
+    // The scheduler's and controller manager's certificates also serve their :10259 / :10257.
+    const serves = stem === 'kube-scheduler' || stem === 'kube-controller-manager';
+    const kp = await pair(ca, path.join(o.dir, `${stem}.crt`), path.join(o.dir, `${stem}.key`),
+      serves ? { ...id, usage: 'both', sans: ['localhost', '127.0.0.1', ...o.masterIps] } : { ...id, usage: 'client' });
     save(f.kubeconfig(stem), kubeconfigYaml({ cluster, server: o.server, caPem: ca.cert, user: id.cn, certPem: kp.cert, keyPem: kp.key }), true);
   }
   for (const n of o.nodes) {
