@@ -25,7 +25,8 @@ export function serverSecurityArgs(pki: PkiFiles): string[] {
     '--authorization-mode', 'Node,RBAC', '--anonymous-auth', 'false',
     '--encryption-provider-config', pki.encryptionConfig, '--audit-log-path', path.join(labDir, 'logs/audit.log'),
     '--kubelet-client-certificate', pki.kubeletClientCert, '--kubelet-client-key', pki.kubeletClientKey,
-    '--kubelet-certificate-authority', pki.ca,
+    '--kubelet-certificate-authority', pki.ca, '--component-cert-dir', pki.dir,
+    '--enable-admission-plugins', 'NodeRestriction',
   ];
 }
 

@@ -113,6 +113,12 @@ export class RbacAuthorizer implements Authorizer {
     return noOpinion();
   }
 
+  /** The (aggregated) rules a roleRef names from a binding in ns; undefined when the role is missing. */
+  async roleRefRules(ref: { kind: string; name: string }, ns: string | undefined): Promise<PolicyRule[] | undefined> {
+    const s = await this.snapshot();
+    return ref.kind === 'ClusterRole' ? s.clusterRoles.get(ref.name) : ref.kind === 'Role' && ns ? s.roles.get(`${ns}/${ref.name}`) : undefined;
+  }
+
   /** Every rule that applies to the user in ns (SelfSubjectRulesReview-style, for tests and tools). */
   async rulesFor(user: Attributes['user'], ns?: string): Promise<PolicyRule[]> {
     const s = await this.snapshot();
