@@ -64,6 +64,10 @@ export async function main(args: string[]): Promise<void> {
       // Serving certificates of the in-process scheduler and controller manager (:10259, :10257):
       // <dir>/kube-scheduler.{crt,key} and <dir>/kube-controller-manager.{crt,key}; else self-signed.
       'component-cert-dir': { type: 'string' },
+      // Client TLS to etcd (upstream's names).
+      'etcd-cafile': { type: 'string' },
+      'etcd-certfile': { type: 'string' },
+      'etcd-keyfile': { type: 'string' },
     },
   });
   const tlsFiles = [values['tls-cert-file'], values['tls-private-key-file']];
@@ -73,7 +77,10 @@ export async function main(args: string[]): Promise<void> {
   if (!host || !Number.isInteger(port)) throw new Error(`--listen must be host:port, got ${values.listen}`);
   const dataDir = resolve(values['data-dir']!);
   mkdirSync(dataDir, { recursive: true });
-  const backend = openStore(values.storage ?? `sqlite://${join(dataDir, 'state.db')}`);
+  if ((values['etcd-certfile'] || values['etcd-keyfile']) && !values['etcd-cafile']) throw new Error('--etcd-certfile and --etcd-keyfile need --etcd-cafile');
+  const etcdTls = values['etcd-cafile'] ? { ca: readFileSync(values['etcd-cafile'], 'utf8'),
+    cert: values['etcd-certfile'] && readFileSync(values['etcd-certfile'], 'utf8'), key: values['etcd-keyfile'] && readFileSync(values['etcd-keyfile'], 'utf8') } : undefined;
+  const backend = openStore(values.storage ?? `sqlite://${join(dataDir, 'state.db')}`, { etcdTls });
   const store = new Store(backend, values['encryption-provider-config'] ? loadEncryptionConfig(values['encryption-provider-config']) : undefined);
   const clientCA = values['client-ca-file'] ? readFileSync(values['client-ca-file'], 'utf8') : undefined;
   const auth = new ApiAuth(store, {
