@@ -52,6 +52,12 @@ test('a role writer cannot grant what it does not hold (secrets delete) nor bind
   assert.match(bindAdmin.stderr, /rolebindings\.rbac\.authorization\.k8s\.io "eddie-root" is forbidden: user "eddie" .* is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/);
   const bindOwn = await kubectl(eddie, ['create', 'rolebinding', 'friend-pods', '--role', 'pod-reader', '--user', 'friend']);
   assert.equal(bindOwn.code, 0, bindOwn.stderr);
+  const ghost = await kubectl(eddie, ['create', 'rolebinding', 'eddie-future', '--clusterrole', 'not-yet', '--user', 'eddie']);
+  assert.match(ghost.stderr, /rolebindings\.rbac\.authorization\.k8s\.io "eddie-future" is forbidden: clusterrole\.rbac\.authorization\.k8s\.io "not-yet" not found/);
+  // A Role and its binding in one apply: the binding sees the Role just written.
+  const both = await apply(eddie, role('lister', '[{apiGroups: [""], resources: [pods], verbs: [list]}]')
+    + '---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: friend-lists, namespace: default}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: lister}\nsubjects: [{kind: User, name: friend, apiGroup: rbac.authorization.k8s.io}]\n');
+  assert.equal(both.code, 0, both.stderr);
   // Widening a role through update is checked the same way.
   const widen = await kubectl(eddie, ['patch', 'role', 'pod-reader', '--type=json', '-p', '[{"op":"add","path":"/rules/-","value":{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]}}]']);
   assert.match(widen.stderr, /is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["secrets"\], Verbs:\["list"\]\}/);

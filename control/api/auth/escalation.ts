@@ -98,6 +98,7 @@ export function rbacEscalationCheck(rbac: RbacAuthorizer, authz: AuthorizerChain
       if (!user || op === 'DELETE' || def.group !== RBAC_GROUP || user.groups.includes('system:masters')) return;
       if (op === 'UPDATE' && old && onlyGcFieldsChanged(obj, old)) return;
       const ns = def.namespaced ? obj.metadata?.namespace : undefined;
+      rbac.invalidate();
       if (def.resource === 'roles' || def.resource === 'clusterroles') {
         if (await allowedTo(user, 'escalate', def.resource, obj.metadata?.name, ns)) return;
         if (obj.aggregationRule?.clusterRoleSelectors?.length) await confirm(req, FULL_AUTHORITY, undefined, 'must have cluster-admin privileges to use an aggregationRule: ');
@@ -105,7 +106,10 @@ export function rbacEscalationCheck(rbac: RbacAuthorizer, authz: AuthorizerChain
       } else if (def.resource === 'rolebindings' || def.resource === 'clusterrolebindings') {
         const ref = obj.roleRef as RoleRef;
         if (await allowedTo(user, 'bind', ref.kind === 'Role' ? 'roles' : 'clusterroles', ref.name, ns)) return;
-        await confirm(req, (await rbac.roleRefRules(ref, ns)) ?? [], ns);
+        const rules = await rbac.roleRefRules(ref, ns);
+        // A binding to a role that does not exist yet would grant whatever it later holds.
+        if (!rules) throw forbid(req, `${ref.kind.toLowerCase()}.${RBAC_GROUP} ${JSON.stringify(ref.name)} not found`);
+        await confirm(req, rules, ns);
       }
     },
   };
