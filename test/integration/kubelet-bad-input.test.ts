@@ -1,7 +1,7 @@
 // Pod specs the node refuses, against a real runtime and `tskube server`: kubelet admission
 // rejects pods whose requests do not fit (OutOfcpu / OutOfmemory, Failed, an Event), and a
 // container whose command does not exist waits with the runtime's error while a healthy pod on
-// the same kubelet keeps running untouched. Needs root.
+// the same kubelet keeps running untouched; so does one whose memory limit the runtime refuses. Needs root.
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, test } from 'node:test';
@@ -84,4 +84,22 @@ test('a command that does not exist: RunContainerError / CrashLoopBackOff with t
   assert.equal(h.status!.phase, 'Running');
   assert.equal(h.status!.containerStatuses![0]!.restartCount, 0);
   assert.equal(h.status!.conditions!.find((k) => k.type === 'Ready')!.status, 'True');
+});
+
+test('a memory limit too small to start the container: the runtime\'s refusal is shown, other pods untouched', async () => {
+  await until('healthy', 'Running', (p) => p.status?.phase === 'Running');
+  await client.create(R.pods, pod('tiny-mem', [c({ resources: { limits: { memory: '8Ki' } } })]));
+  const p = await until('tiny-mem', 'a waiting reason from a refused start', (x) => {
+    const s = x.status?.containerStatuses?.[0];
+    return !!s && (s.restartCount >= 1 || ['RunContainerError', 'CreateContainerError'].includes(s.state?.waiting?.reason ?? ''));
+  }, 40_000);
+  const s = p.status!.containerStatuses![0]!;
+  assert.ok(!s.state?.running, JSON.stringify(s));
+  // containerd: "unable to set memory limit to 8192 (current usage: …)"; dockerd: "Minimum memory limit allowed is 6MB".
+  assert.match(s.state?.waiting?.message ?? s.lastState?.terminated?.message ?? '', /memory limit/i, JSON.stringify(s));
+  const failed = (await events('tiny-mem')).filter((e) => e.reason === 'Failed' && e.type === 'Warning');
+  assert.ok(failed.some((e) => /memory limit/i.test(e.message ?? '')), JSON.stringify(failed.map((e) => e.message)));
+  const h = await getPod('healthy');
+  assert.equal(h.status!.containerStatuses![0]!.restartCount, 0);
+  assert.equal(h.status!.phase, 'Running');
 });
