@@ -30,6 +30,8 @@ export class Proxier {
   private fragments = new Map<string, Fragment>();
   private large = false; // upstream's largeClusterMode when the kernel rules were written
   private needFullSync = true;
+  /** Chains per piece of an nft full sync or cleanup (tests lower it). */
+  nftChunkChains = NFT_CHUNK_CHAINS;
   private counts = { nat: 0, filter: 0 };
 
   constructor(
@@ -65,7 +67,7 @@ export class Proxier {
       missingJumps = JUMP_RULES.filter((j) => !(j.table === 'nat' ? natSave : filterSave).includes(jumpLine(j)));
       tSave = performance.now();
       next = renderAll(state, this.config, large);
-      const r = renderRules(state, this.config, existing, next, this.ipt.backend.mode === 'nft' ? NFT_CHUNK_CHAINS : 0);
+      const r = renderRules(state, this.config, existing, next, this.ipt.backend.mode === 'nft' ? this.nftChunkChains : 0);
       text = withJumps(r.text, missingJumps); chunks = r.chunks; chains = r.serviceChains; stale = r.staleChains.length;
       this.counts = { ...r.ruleCount };
       keys = new Set([...this.fragments.keys(), ...next.keys()]);
@@ -165,7 +167,7 @@ export class Proxier {
     for (const rule of [...JUMP_RULES, ...OLD_JUMP_RULES]) await this.ipt.deleteRule(rule);
     const nat = chainsInSave(await this.ipt.save('nat')).filter((c) => isServiceChain(c) || (NAT_CHAINS as readonly string[]).includes(c));
     const filter = chainsInSave(await this.ipt.save('filter')).filter((c) => (FILTER_CHAINS as readonly string[]).includes(c));
-    for (const text of cleanupTexts(filter, nat, this.ipt.backend.mode === 'nft' ? NFT_CHUNK_CHAINS : 0)) await this.ipt.restore(text);
+    for (const text of cleanupTexts(filter, nat, this.ipt.backend.mode === 'nft' ? this.nftChunkChains : 0)) await this.ipt.restore(text);
     this.knownChains = undefined;
     this.fragments = new Map();
     this.needFullSync = true;
