@@ -1,7 +1,7 @@
-// The iptables proxier: syncProxyRules() turns the model into kernel rules with one
-// iptables-restore. A full sync rewrites every chain we own (at start, after a failure, on the
-// resync timer, which repairs rules others deleted); otherwise only the changed Services' chains
-// and lines are written (KEP-3453). iptables-save is read only when our view of the kernel is lost.
+// The iptables proxier: syncProxyRules() turns the model into kernel rules with iptables-restore.
+// A full sync rewrites every chain we own (at start, after a failure, on the resync timer, which
+// repairs rules others deleted; on nft in pieces); otherwise only the changed Services' chains and
+// lines are written (KEP-3453). iptables-save is read only when our view of the kernel is lost.
 import type { Logger } from 'pino';
 import type { ProxyConfig, ProxyState } from '../types.js';
 import { lastSyncTimestamp, partialSyncFailures, ruleCount, syncDuration, syncFailures, syncKindDuration } from '../metrics.js';
@@ -20,7 +20,8 @@ export interface SyncStats {
 /**
  * Chains per transaction of a full sync on iptables-nft (0: one transaction). Its restore
  * cost grows with the square of the chains one input names (nft-cache's sorted chain list):
- * 5,000 Services × 10 endpoints in one input took 8.5 min here, in ~2,000-chain pieces 10 s.
+ * 5,000 Services × 10 endpoints in one input took 8.5 min here; a full sync in ~2,000-chain
+ * pieces 4.6 s (test/bench/proxy.ts).
  * Legacy rewrites the whole table per COMMIT, so there one transaction is cheapest.
  */
 const NFT_CHUNK_CHAINS = 2000;
