@@ -12,6 +12,7 @@ import { apiGroup, apiGroupList, apiResourceList, coreVersions, setExtraGroups, 
 import { StatusError, badRequest, internal, notFound, unsupportedMediaType } from './status.js';
 import { toTable, wantsTable } from './table.js';
 import { serveWatch } from './watch.js';
+import { serveList } from './list-stream.js';
 import { toComponentStatus, type ComponentProbe } from './resources/componentstatuses.js';
 import type { ApiExtension, SubresourceHandler } from './extension.js';
 import { registerOpenApi, unknownFields } from './openapi/index.js';
@@ -128,18 +129,21 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
       case 'GET': {
         if (verb === 'watch') {
           reply.hijack();
-          try { await serveWatch(store, t, q, asTable, reply.raw); } catch (err) {
-            if (!reply.raw.headersSent) { const se = err instanceof StatusError ? err : internal(String(err)); reply.raw.writeHead(se.code, { 'content-type': 'application/json' }).end(JSON.stringify(se.toStatus())); }
-            else reply.raw.end();
-          }
+          try { await serveWatch(store, t, q, asTable, reply.raw); } catch (err) { failHijacked(reply, err); }
           return;
         }
         if (t.name) {
           const obj = await rest.get(t);
           return asTable && !t.sub ? toTable(t.def, [obj], obj.metadata.resourceVersion) : obj;
         }
+        if (!asTable) {
+          // Streamed: a full list of many objects is never one array or one string in memory.
+          reply.hijack();
+          try { await serveList(store, t, q, reply.raw); } catch (err) { failHijacked(reply, err); }
+          return;
+        }
         const list = await rest.list(t, q);
-        return asTable ? toTable(t.def, list.items, list.metadata.resourceVersion) : list;
+        return toTable(t.def, list.items, list.metadata.resourceVersion);
       }
       case 'POST':
         if (t.sub === 'binding') return reply.code(201).send(await rest.bind(t, body()));
@@ -168,6 +172,14 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
   };
   for (const prefix of ['/api/*', '/apis/*']) app.all(prefix, handle);
   return { app, rest };
+}
+
+/** An error on a hijacked reply: a Status if nothing was written yet, else the stream ends. */
+function failHijacked(reply: FastifyReply, err: unknown): void {
+  if (reply.raw.headersSent) { reply.raw.end(); return; }
+  const se = err instanceof StatusError ? err : internal(String(err));
+  if (!(err instanceof StatusError)) log.error({ err }, 'unexpected error');
+  reply.raw.writeHead(se.code, { 'content-type': 'application/json' }).end(JSON.stringify(se.toStatus()));
 }
 
 /** fieldValidation=Strict: unknown fields are a 400, with upstream's message. */
