@@ -16,7 +16,7 @@ import type { Admission } from './admission/index.js';
 
 export interface Target { def: ResourceDef; namespace?: string; name?: string; sub?: string }
 
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const now = () => new Date().toISOString().slice(0, 19) + 'Z';
 const genSuffix = () => Array.from({ length: 5 }, () => 'bcdfghjklmnpqrstvwxz2456789'[Math.floor(Math.random() * 27)]).join('');
 
 export class Rest {

@@ -60,6 +60,19 @@ export class WatchCache implements Backend {
    * informer's lister — for admission-style lookups, not for answering clients' GETs.
    */
   async cachedList(prefix: string): Promise<ListResult> {
+    const m = await this.mirror(prefix);
+    const end = prefixEnd(prefix);
+    const kvs: KeyValue[] = [];
+    for (const kv of m.kvs.values()) if (kv.key >= prefix && kv.key < end) kvs.push(kv);
+    return { kvs: kvs.sort((a, b) => (a.key < b.key ? -1 : 1)), revision: m.revision };
+  }
+
+  /** One key from the same mirror: a map lookup, not a scan of the resource. */
+  async cachedGet(key: string): Promise<KeyValue | undefined> {
+    return (await this.mirror(key)).kvs.get(key);
+  }
+
+  private async mirror(prefix: string): Promise<Mirror> {
     const resource = resourcePrefix(prefix);
     let m = this.mirrors.get(resource);
     if (!m) {
@@ -79,9 +92,7 @@ export class WatchCache implements Backend {
       m = mirror;
     }
     await m.ready;
-    const end = prefixEnd(prefix);
-    const kvs = [...m.kvs.values()].filter((kv) => kv.key >= prefix && kv.key < end).sort((a, b) => (a.key < b.key ? -1 : 1));
-    return { kvs, revision: m.revision };
+    return m;
   }
 
   async close(): Promise<void> {
