@@ -24,6 +24,22 @@ const log = logger('apiserver');
 const requests = new client.Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and code', labelNames: ['verb', 'resource', 'code'] });
 const latency = new client.Histogram({ name: 'apiserver_request_duration_seconds', help: 'API request latency', labelNames: ['verb', 'resource'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
 
+// Label-bound children, looked up by one string key instead of hashing labels per request.
+const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
+const latencyChildren = new Map<string, ReturnType<typeof latency.labels>>();
+function metricsFor(verb: string, resource: string, code: number): void {
+  const key = `${verb} ${resource} ${code}`;
+  let c = requestChildren.get(key);
+  if (!c) requestChildren.set(key, c = requests.labels({ verb, resource, code }));
+  c.inc();
+}
+function latencyFor(verb: string, resource: string): ReturnType<typeof latency.labels> {
+  const key = `${verb} ${resource}`;
+  let h = latencyChildren.get(key);
+  if (!h) latencyChildren.set(key, h = latency.labels({ verb, resource }));
+  return h;
+}
+
 type Query = Record<string, string | undefined>;
 
 /** /api/v1/namespaces/default/pods/web/status → { def: pods, namespace, name, sub }. */
@@ -106,8 +122,8 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
     const q = req.query as Query;
     const verb = req.method === 'GET' ? (q.watch === 'true' || q.watch === '1' ? 'watch' : t.name ? 'get' : 'list') : req.method.toLowerCase();
     reply.raw.on('finish', () => {
-      requests.inc({ verb, resource: t.def.resource, code: reply.statusCode });
-      if (verb !== 'watch') latency.observe({ verb, resource: t.def.resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      metricsFor(verb, t.def.resource, reply.statusCode);
+      if (verb !== 'watch') latencyFor(verb, t.def.resource).observe(Number(process.hrtime.bigint() - started) / 1e9);
     });
     const body = () => {
       const obj = parseBody(req.body, String(req.headers['content-type'] ?? ''));

@@ -30,12 +30,14 @@ interface Entry {
   history: StoreEvent[];
   subs: Set<Sub>;
   upstream?: Watcher;
+  received: { inc(): void };
 }
 
 /** /registry/pods/default/ → /registry/pods/; other prefixes are their own resource. */
 export function resourcePrefix(prefix: string): string {
-  const m = /^(\/registry\/[^/]+\/)/.exec(prefix);
-  return m ? m[1] : prefix;
+  if (!prefix.startsWith('/registry/')) return prefix;
+  const end = prefix.indexOf('/', 10);
+  return end > 10 ? prefix.slice(0, end + 1) : prefix;
 }
 
 export class WatchCache implements Backend {
@@ -130,7 +132,7 @@ export class WatchCache implements Backend {
   }
 
   private open(resource: string, fromRevision: number): Entry {
-    const entry: Entry = { resource, start: fromRevision, history: [], subs: new Set() };
+    const entry: Entry = { resource, start: fromRevision, history: [], subs: new Set(), received: eventsReceived.labels({ resource }) };
     this.entries.set(resource, entry);
     initializations.inc({ resource });
     try {
@@ -151,7 +153,7 @@ export class WatchCache implements Backend {
   }
 
   private receive(entry: Entry, ev: StoreEvent): void {
-    eventsReceived.inc({ resource: entry.resource });
+    entry.received.inc();
     entry.history.push(ev);
     if (entry.history.length > this.capacity) {
       const drop = Math.ceil(this.capacity / 4);

@@ -1,7 +1,8 @@
 // Benchmark: the API server on each store (SQLite default, SQLite sync=FULL, etcd), through
 // real HTTP to a real `tskube server`: pod creates at 200/s (latency), peak durable creates
 // beside the raw store's durable write rate (same run, same value size), 100 watchers' event
-// latency, and the server's RSS with 10,000 pods stored. Prints a table.
+// latency, and the server's RSS with 10,000 pods stored; on etcd also the store calls (from
+// etcd's own metrics) per create during the peak. Prints a table.
 // Run: node dist/test/bench/apiserver.js [--backends sqlite,sqlite-full,etcd] [--pods 10000]
 //   BENCH_CPU_PROF=/tmp/prof also writes the API server's CPU profile (node --cpu-prof) there.
 import http from 'node:http';
@@ -122,6 +123,14 @@ async function watchLatency(s: TestServer, watchers: number, changes: number): P
   return lat;
 }
 
+/** Unary gRPC calls etcd answered (Range, Txn, Put, …; not Watch streams), from its /metrics. */
+async function etcdCalls(etcd: EtcdCluster): Promise<number> {
+  const text = await (await fetch(`http://${etcd.endpoints[0]}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^grpc_server_handled_total\{[^}]*grpc_method="(\w+)"[^}]*\} (\d+)/gm)) if (m[1] !== 'Watch') n += Number(m[2]);
+  return n;
+}
+
 const rssMB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function podCount(s: TestServer): Promise<number> {
@@ -166,12 +175,14 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     const steady = await steadyWrites(s, 200, opts.seconds);
     // The raw rate right before and right after the API's peak (a VM disk's fsync time drifts).
     const rawBefore = await rawRate(kind, size, opts.seconds, opts.conc, etcd);
+    const callsBefore = etcd && await etcdCalls(etcd);
     const t0 = performance.now();
     let n = 0;
     await Promise.all(Array.from({ length: opts.conc }, async () => {
       while (performance.now() - t0 < opts.seconds * 1000) { await createPod(s!, 'peak'); n++; }
     }));
     const peak = n / ((performance.now() - t0) / 1000);
+    const callsPerCreate = etcd ? ((await etcdCalls(etcd)) - callsBefore!) / n : NaN;
     const raw = (rawBefore + await rawRate(kind, size, opts.seconds, opts.conc, etcd)) / 2;
     const watch = await watchLatency(s, 100, 30);
 
@@ -190,7 +201,7 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     return {
       backend: kind === 'sqlite-full' ? 'sqlite sync=FULL' : kind === 'etcd' ? 'etcd (1 member)' : 'sqlite (default)',
       '200/s p50 ms': ms(quantile(steady, 0.5)), '200/s p99 ms': ms(quantile(steady, 0.99)),
-      'peak creates/s': peak.toFixed(0), 'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
+      'peak creates/s': peak.toFixed(0), 'store calls/create': etcd ? callsPerCreate.toFixed(2) : '-', 'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
       'watch p50 ms': ms(quantile(watch, 0.5)), 'watch p99 ms': ms(quantile(watch, 0.99)),
       pods: total, 'RSS MB': rssStored.toFixed(0), 'RSS after list MB': rssListed.toFixed(0),
     };
