@@ -11,8 +11,9 @@ export type WriteOp =
   | { op: 'update'; key: string; value: string; expected: number }
   | { op: 'delete'; key: string; expected?: number };
 
-/** Per op: the written value, or why the op was refused (it left nothing behind). */
-export interface WriteResult { kv?: KeyValue; refused?: StoreErrorCode }
+/** Per op: the revisions it got (and the value it replaced), or why it was refused (it left
+ *  nothing behind). Values are not echoed back: the caller has them (less to copy between threads). */
+export type WriteResult = { rev: number; createRev: number; prev?: KeyValue } | { refused: StoreErrorCode };
 
 export const toKv = (r: Row): KeyValue => ({ key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.rev });
 
@@ -49,35 +50,38 @@ export type Statements = ReturnType<typeof prepare>;
  * One transaction for the whole batch: each op checks before it writes and gets the next
  * revision, so a refused op fails alone. Throws (rolled back, nothing written) on a store error.
  */
-export function applyBatch(db: Database.Database, stmts: Statements, ops: WriteOp[]): { results: WriteResult[]; events: StoreEvent[] } {
+export function applyBatch(db: Database.Database, stmts: Statements, ops: WriteOp[]): WriteResult[] {
   const results: WriteResult[] = [];
-  const events: StoreEvent[] = [];
   db.transaction(() => {
     let rev = stmts.maxRev.get()?.rev ?? 0;
-    const write = (key: string, value: string, createRev: number | null, deleted: boolean, prev?: Row): KeyValue => {
-      rev++;
-      stmts.insert.run(rev, key, value, createRev ?? rev, deleted ? 1 : 0);
-      const kv: KeyValue = { key, value, createRevision: createRev ?? rev, modRevision: rev };
-      events.push({ type: deleted ? 'DELETE' : 'PUT', kv, prev: prev && toKv(prev) });
-      return kv;
-    };
     for (const o of ops) {
       const r = stmts.latest.get(o.key);
       const cur = r && !r.deleted ? r : undefined;
-      try {
-        if (o.op === 'create') {
-          if (cur) throw new StoreError('KeyExists', o.key);
-          results.push({ kv: write(o.key, o.value, null, false) });
-        } else {
-          if (!cur) throw new StoreError('NotFound', o.key);
-          if (o.expected !== undefined && cur.rev !== o.expected) throw new StoreError('Conflict', o.key);
-          results.push({ kv: o.op === 'update' ? write(o.key, o.value, cur.create_rev, false, cur) : write(o.key, cur.value, cur.create_rev, true, cur) });
-        }
-      } catch (err) {
-        if (!(err instanceof StoreError)) throw err;
-        results.push({ refused: err.code });
-      }
+      let refused: StoreErrorCode | undefined;
+      if (o.op === 'create') refused = cur ? 'KeyExists' : undefined;
+      else if (!cur) refused = 'NotFound';
+      else if (o.expected !== undefined && cur.rev !== o.expected) refused = 'Conflict';
+      if (refused) { results.push({ refused }); continue; }
+      rev++;
+      const createRev = cur?.create_rev ?? rev;
+      stmts.insert.run(rev, o.key, o.op === 'delete' ? cur!.value : o.value, createRev, o.op === 'delete' ? 1 : 0);
+      results.push({ rev, createRev, prev: cur && toKv(cur) });
     }
   })();
-  return { results, events };
+  return results;
+}
+
+/** The written values and their watch events (in revision order), from the ops and their results. */
+export function settleBatch(ops: WriteOp[], results: WriteResult[]): { kvs: Array<KeyValue | StoreError>; events: StoreEvent[] } {
+  const kvs: Array<KeyValue | StoreError> = [];
+  const events: StoreEvent[] = [];
+  ops.forEach((o, i) => {
+    const r = results[i];
+    if ('refused' in r) { kvs.push(new StoreError(r.refused, o.key)); return; }
+    const value = o.op === 'delete' ? r.prev!.value : o.value;
+    const kv: KeyValue = { key: o.key, value, createRevision: r.createRev, modRevision: r.rev };
+    kvs.push(kv);
+    events.push({ type: o.op === 'delete' ? 'DELETE' : 'PUT', kv, prev: r.prev });
+  });
+  return { kvs, events };
 }

@@ -12,7 +12,7 @@ const stmts = prepare(db);
 parentPort!.on('message', (msg: { ops?: WriteOp[]; close?: boolean }) => {
   if (msg.close) { db.close(); parentPort!.postMessage({ closed: true }); return; }
   try {
-    parentPort!.postMessage(applyBatch(db, stmts, msg.ops!));
+    parentPort!.postMessage({ results: applyBatch(db, stmts, msg.ops!) });
   } catch (err) {
     parentPort!.postMessage({ error: (err as Error).message });
   }

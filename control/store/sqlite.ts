@@ -7,10 +7,10 @@ import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Backend, failure, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
-import { applyBatch, openDb, prepare, toKv, type Row, type Statements, type WriteOp, type WriteResult } from './sqlite-batch.js';
+import { applyBatch, openDb, prepare, settleBatch, toKv, type Row, type Statements, type WriteOp, type WriteResult } from './sqlite-batch.js';
 
 interface Pending { op: WriteOp; resolve(kv: KeyValue): void; reject(err: unknown): void }
-type Reply = { results: WriteResult[]; events: StoreEvent[] } | { error: string };
+type Reply = { results: WriteResult[] } | { error: string };
 
 export class SqliteBackend implements Backend {
   private db: Database.Database;
@@ -82,7 +82,7 @@ export class SqliteBackend implements Backend {
       return;
     }
     let reply: Reply;
-    try { reply = applyBatch(this.db, this.stmts, ops.map((o) => o.op)); } catch (err) {
+    try { reply = { results: applyBatch(this.db, this.stmts, ops.map((o) => o.op)) }; } catch (err) {
       for (const o of ops) o.reject(err); // rolled back: nothing was written
       return;
     }
@@ -92,11 +92,9 @@ export class SqliteBackend implements Backend {
   /** Watch events first (in revision order), then the callers. */
   private settle(ops: Pending[], reply: Reply): void {
     if ('error' in reply) { for (const o of ops) o.reject(new Error(reply.error)); return; } // the writer rolled back
-    for (const ev of reply.events) this.events.emit('event', ev);
-    ops.forEach((o, i) => {
-      const r = reply.results[i];
-      if (r.refused) o.reject(new StoreError(r.refused, o.op.key)); else o.resolve(r.kv!);
-    });
+    const { kvs, events } = settleBatch(ops.map((o) => o.op), reply.results);
+    for (const ev of events) this.events.emit('event', ev);
+    ops.forEach((o, i) => { const kv = kvs[i]; if (kv instanceof StoreError) o.reject(kv); else o.resolve(kv); });
   }
 
   async get(key: string): Promise<KeyValue | undefined> {

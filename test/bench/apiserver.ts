@@ -131,6 +131,13 @@ async function etcdCalls(etcd: EtcdCluster): Promise<number> {
   return n;
 }
 
+/** User + system CPU time of a process (USER_HZ = 100 on Linux). Less noisy than rates on a busy machine. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields 3… (utime is 14, stime 15)
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 const rssMB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function podCount(s: TestServer): Promise<number> {
@@ -176,12 +183,14 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     // The raw rate right before and right after the API's peak (a VM disk's fsync time drifts).
     const rawBefore = await rawRate(kind, size, opts.seconds, opts.conc, etcd);
     const callsBefore = etcd && await etcdCalls(etcd);
+    const cpuBefore = cpuSeconds(s.proc.pid!);
     const t0 = performance.now();
     let n = 0;
     await Promise.all(Array.from({ length: opts.conc }, async () => {
       while (performance.now() - t0 < opts.seconds * 1000) { await createPod(s!, 'peak'); n++; }
     }));
     const peak = n / ((performance.now() - t0) / 1000);
+    const cpuPerCreate = (1000 * (cpuSeconds(s.proc.pid!) - cpuBefore)) / n;
     const callsPerCreate = etcd ? ((await etcdCalls(etcd)) - callsBefore!) / n : NaN;
     const raw = (rawBefore + await rawRate(kind, size, opts.seconds, opts.conc, etcd)) / 2;
     const watch = await watchLatency(s, 100, 30);
@@ -201,7 +210,8 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     return {
       backend: kind === 'sqlite-full' ? 'sqlite sync=FULL' : kind === 'etcd' ? 'etcd (1 member)' : 'sqlite (default)',
       '200/s p50 ms': ms(quantile(steady, 0.5)), '200/s p99 ms': ms(quantile(steady, 0.99)),
-      'peak creates/s': peak.toFixed(0), 'store calls/create': etcd ? callsPerCreate.toFixed(2) : '-', 'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
+      'peak creates/s': peak.toFixed(0), 'store calls/create': etcd ? callsPerCreate.toFixed(2) : '-',
+      'server CPU ms/create': cpuPerCreate.toFixed(2), 'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
       'watch p50 ms': ms(quantile(watch, 0.5)), 'watch p99 ms': ms(quantile(watch, 0.99)),
       pods: total, 'RSS MB': rssStored.toFixed(0), 'RSS after list MB': rssListed.toFixed(0),
     };
