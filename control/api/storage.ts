@@ -10,7 +10,9 @@ interface Named { resource: string; namespaced: boolean }
 export type ObjEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; obj: Obj; prev?: Obj; revision: number };
 
 export class Store {
-  private readonly decodedEvents = new WeakMap<StoreEvent, ObjEvent>();
+  /** The last event decoded: the watch cache hands it to every watcher in one go. One slot,
+   *  not a map, so decoded objects do not live on beside the cache's history. */
+  private lastEvent?: { ev: StoreEvent; decoded: ObjEvent };
   private readonly sharedObjs = new WeakMap<KeyValue, Obj>();
   /** `transformer` encrypts values at rest (secrets, --encryption-provider-config). */
   constructor(readonly backend: Backend, private readonly transformer?: ValueTransformer) {}
@@ -91,19 +93,20 @@ export class Store {
   }
 
   /**
-   * Watchers share one decoded event: the watch cache hands every watcher the same StoreEvent,
-   * so it is parsed once, not once per watcher. Receivers must not mutate ev.obj / ev.prev.
+   * Watchers share one decoded event: the watch cache hands every watcher the same StoreEvent
+   * back to back, so it is parsed once, not once per watcher. Receivers must not mutate
+   * ev.obj / ev.prev.
    */
   watch(def: Named, ns: string | undefined, fromRevision: number, onEvent: (ev: ObjEvent) => void): Watcher {
     return this.backend.watch(this.prefix(def, ns), fromRevision, (ev: StoreEvent) => {
-      let decoded = this.decodedEvents.get(ev);
+      let decoded = this.lastEvent?.ev === ev ? this.lastEvent.decoded : undefined;
       if (!decoded) {
         const revision = ev.kv.modRevision;
         const prev = ev.prev && this.decode(ev.prev);
         decoded = ev.type === 'DELETE'
           ? { type: 'DELETED', obj: this.decode(ev.kv, revision), prev, revision }
           : { type: ev.kv.createRevision === revision ? 'ADDED' : 'MODIFIED', obj: this.decode(ev.kv), prev, revision };
-        this.decodedEvents.set(ev, decoded);
+        this.lastEvent = { ev, decoded };
       }
       onEvent(decoded);
     });

@@ -19,15 +19,15 @@ export interface WatchQuery {
   allowWatchBookmarks?: string;
 }
 
-/** The JSON line of an event, per object, type and resource version of the API: built once
- *  and shared by every watcher the same decoded event reaches (the watch cache fans it out). */
-const lines = new WeakMap<Obj, { type: string; def: Target['def']; line: string }>();
+/** The JSON line of the last event sent: built once and shared by every watcher the same
+ *  decoded event reaches (the watch cache fans it out back to back). One slot, not a map. */
+let lastLine: { obj: Obj; type: string; def: Target['def']; line: string } | undefined;
 
 function eventLine(t: Target, type: string, obj: Obj): string {
-  const hit = lines.get(obj);
-  if (hit && hit.type === type && hit.def === t.def) return hit.line;
+  const l = lastLine;
+  if (l && l.obj === obj && l.type === type && l.def === t.def) return l.line;
   const line = JSON.stringify({ type, object: withType(t.def, obj) }) + '\n';
-  lines.set(obj, { type, def: t.def, line });
+  lastLine = { obj, type, def: t.def, line };
   return line;
 }
 

@@ -70,18 +70,22 @@ async function createPod(s: TestServer, prefix: string): Promise<string> {
 const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
 const ms = (x: number) => x.toFixed(1);
 
-/** Open loop: a create every 1000/rate ms for `seconds`, latency counted from its scheduled time. */
-async function steadyWrites(s: TestServer, perSecond: number, seconds: number): Promise<number[]> {
-  const lat: number[] = [];
+/** Open loop: a create every 1000/rate ms for `seconds`, latency counted from its scheduled time;
+ *  beside them, a GET of one pod every 10 ms (reads must not wait for the writes' fsyncs). */
+async function steadyWrites(s: TestServer, perSecond: number, seconds: number, readPath: string): Promise<{ writes: number[]; reads: number[] }> {
+  const writes: number[] = [], reads: number[] = [];
   const t0 = performance.now() + 50;
-  const n = perSecond * seconds;
-  await Promise.all(Array.from({ length: n }, async (_, i) => {
-    const at = t0 + (i * 1000) / perSecond;
+  const open = async (n: number, every: number, op: () => Promise<unknown>, lat: number[]) => Promise.all(Array.from({ length: n }, async (_, i) => {
+    const at = t0 + i * every;
     await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
-    await createPod(s, 'steady');
+    await op();
     lat.push(performance.now() - at);
   }));
-  return lat;
+  await Promise.all([
+    open(perSecond * seconds, 1000 / perSecond, () => createPod(s, 'steady'), writes),
+    open(100 * seconds, 10, async () => { const r = await request('GET', `${s.url}${readPath}`); if (r.status !== 200) throw new Error(`get: ${r.status}`); }, reads),
+  ]);
+  return { writes, reads };
 }
 
 /** 100 watch streams on pods; each change's latency from the write's start to its arrival at every watcher. */
@@ -177,9 +181,11 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     else storage = `sqlite://${join(dataDir, 'state.db')}?compact=0${kind === 'sqlite-full' ? '&sync=full' : ''}`;
     s = await startServer(['--storage', storage, '--disable', 'scheduler,controllers,dns']);
     for (let i = 0; i < 200; i++) await createPod(s, 'warm'); // JIT warm-up
-    const size = (await createPod(s, 'size')).length;
+    const sized = await createPod(s, 'size');
+    const size = sized.length;
+    const readPath = `/api/v1/namespaces/default/pods/${(JSON.parse(sized) as { metadata: { name: string } }).metadata.name}`;
 
-    const steady = await steadyWrites(s, 200, opts.seconds);
+    const { writes: steady, reads } = await steadyWrites(s, 200, opts.seconds, readPath);
     // The raw rate right before and right after the API's peak (a VM disk's fsync time drifts).
     const rawBefore = await rawRate(kind, size, opts.seconds, opts.conc, etcd);
     const callsBefore = etcd && await etcdCalls(etcd);
@@ -209,7 +215,7 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     const rssListed = rssMB(s.proc.pid!);
     return {
       backend: kind === 'sqlite-full' ? 'sqlite sync=FULL' : kind === 'etcd' ? 'etcd (1 member)' : 'sqlite (default)',
-      '200/s p50 ms': ms(quantile(steady, 0.5)), '200/s p99 ms': ms(quantile(steady, 0.99)),
+      '200/s p50 ms': ms(quantile(steady, 0.5)), '200/s p99 ms': ms(quantile(steady, 0.99)), 'GETs meanwhile p99 ms': ms(quantile(reads, 0.99)),
       'peak creates/s': peak.toFixed(0), 'store calls/create': etcd ? callsPerCreate.toFixed(2) : '-',
       'server CPU ms/create': cpuPerCreate.toFixed(2), 'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
       'watch p50 ms': ms(quantile(watch, 0.5)), 'watch p99 ms': ms(quantile(watch, 0.99)),
