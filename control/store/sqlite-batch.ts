@@ -85,3 +85,11 @@ export function settleBatch(ops: WriteOp[], results: WriteResult[]): { kvs: Arra
   });
   return { kvs, events };
 }
+
+/** Drops every row older than revision except each key's newest (tombstones go too). */
+export function compactRows(db: Database.Database, stmts: Statements, revision: number): void {
+  db.transaction(() => {
+    stmts.compact.run(revision);
+    stmts.setMeta.run('compacted', revision);
+  })();
+}

@@ -7,10 +7,10 @@ import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Backend, failure, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
-import { applyBatch, openDb, prepare, settleBatch, toKv, type Row, type Statements, type WriteOp, type WriteResult } from './sqlite-batch.js';
+import { applyBatch, compactRows, openDb, prepare, settleBatch, toKv, type Row, type Statements, type WriteOp, type WriteResult } from './sqlite-batch.js';
 
 interface Pending { op: WriteOp; resolve(kv: KeyValue): void; reject(err: unknown): void }
-type Reply = { results: WriteResult[] } | { error: string };
+type Reply = { results: WriteResult[] } | { error: string } | Record<string, never>;
 
 export class SqliteBackend implements Backend {
   private db: Database.Database;
@@ -18,8 +18,9 @@ export class SqliteBackend implements Backend {
   private queue: Pending[] = [];
   private compacted = 0;
   private stmts: Statements;
-  /** sync=full: the thread that commits (and fsyncs) batches; one batch in flight at a time. */
-  private writer?: { worker: Worker; inFlight?: Pending[]; broken?: Error; idle?: () => void };
+  /** sync=full: the thread that commits (and fsyncs) batches and compactions. It answers in
+   *  order, so replies are matched by position; one batch is in flight at a time. */
+  private writer?: { worker: Worker; waiting: Array<{ done(msg: Reply): void; fail(err: Error): void }>; batch?: Promise<void>; broken?: Error };
 
   constructor(path: string, opts: { sync?: 'normal' | 'full' } = {}) {
     this.db = new Database(path);
@@ -32,24 +33,28 @@ export class SqliteBackend implements Backend {
 
   private startWriter(path: string): void {
     const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path } });
-    const w: NonNullable<SqliteBackend['writer']> = { worker };
+    const w: NonNullable<SqliteBackend['writer']> = { worker, waiting: [] };
     this.writer = w;
-    worker.on('message', (msg: Reply | { closed: true }) => {
-      if ('closed' in msg) return;
-      const ops = w.inFlight ?? [];
-      w.inFlight = undefined;
-      this.settle(ops, msg);
-      if (this.queue.length) this.flush();
-      if (!w.inFlight) { worker.unref(); w.idle?.(); }
+    worker.on('message', (msg: Reply) => {
+      w.waiting.shift()?.done(msg);
+      if (!w.waiting.length) worker.unref();
     });
     worker.on('error', (err) => {
       w.broken = err;
-      const ops = w.inFlight ?? [];
-      w.inFlight = undefined;
-      for (const o of [...ops, ...this.queue.splice(0)]) o.reject(err);
-      w.idle?.();
+      for (const x of w.waiting.splice(0)) x.fail(err);
+      for (const o of this.queue.splice(0)) o.reject(err);
     });
     worker.unref();
+  }
+
+  private post(msg: { ops: WriteOp[] } | { compact: number } | { close: true }): Promise<Reply> {
+    const w = this.writer!;
+    if (w.broken) return Promise.reject(w.broken);
+    return new Promise((done, fail) => {
+      w.waiting.push({ done, fail });
+      w.worker.ref(); // work in flight keeps the process alive, as a pending fsync would
+      w.worker.postMessage(msg);
+    });
   }
 
   private current(key: string): Row | undefined {
@@ -65,20 +70,21 @@ export class SqliteBackend implements Backend {
   private enqueue(op: WriteOp): Promise<KeyValue> {
     return new Promise((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
-      if (this.queue.length === 1 && !this.writer?.inFlight) setImmediate(() => this.flush());
+      if (this.queue.length === 1 && !this.writer?.batch) setImmediate(() => this.flush());
     });
   }
 
   private flush(): void {
-    if (!this.queue.length || this.writer?.inFlight) return;
+    if (!this.queue.length || this.writer?.batch) return;
     const ops = this.queue;
     this.queue = [];
     if (!this.db.open) { for (const o of ops) o.reject(new Error('store closed')); return; }
-    if (this.writer) {
-      if (this.writer.broken) { for (const o of ops) o.reject(this.writer.broken); return; }
-      this.writer.inFlight = ops;
-      this.writer.worker.ref(); // a write in flight keeps the process alive, as a pending fsync would
-      this.writer.worker.postMessage({ ops: ops.map((o) => o.op) });
+    const w = this.writer;
+    if (w) {
+      w.batch = this.post({ ops: ops.map((o) => o.op) })
+        .then((reply) => this.settle(ops, reply), (err) => { for (const o of ops) o.reject(err); })
+        .catch((err) => { setImmediate(() => { throw err; }); }) // a throwing watch listener: as uncaught as on the main-thread path
+        .finally(() => { w.batch = undefined; this.flush(); });
       return;
     }
     let reply: Reply;
@@ -92,7 +98,7 @@ export class SqliteBackend implements Backend {
   /** Watch events first (in revision order), then the callers. */
   private settle(ops: Pending[], reply: Reply): void {
     if ('error' in reply) { for (const o of ops) o.reject(new Error(reply.error)); return; } // the writer rolled back
-    const { kvs, events } = settleBatch(ops.map((o) => o.op), reply.results);
+    const { kvs, events } = settleBatch(ops.map((o) => o.op), (reply as { results: WriteResult[] }).results);
     for (const ev of events) this.events.emit('event', ev);
     ops.forEach((o, i) => { const kv = kvs[i]; if (kv instanceof StoreError) o.reject(kv); else o.resolve(kv); });
   }
@@ -153,10 +159,10 @@ export class SqliteBackend implements Backend {
   }
 
   async compact(revision: number): Promise<void> {
-    this.db.transaction(() => {
-      this.stmts.compact.run(revision);
-      this.stmts.setMeta.run('compacted', revision);
-    })();
+    if (this.writer) {
+      const reply = await this.post({ compact: revision });
+      if ('error' in reply) throw new Error(reply.error);
+    } else compactRows(this.db, this.stmts, revision);
     this.compacted = revision;
   }
 
@@ -164,17 +170,11 @@ export class SqliteBackend implements Backend {
     const w = this.writer;
     if (w) {
       // Commit what was asked for, then stop the writer thread.
-      while (w.inFlight || (this.queue.length && !w.broken)) {
-        if (!w.inFlight) this.flush();
-        await new Promise<void>((r) => { w.idle = r; });
+      while (w.batch || (this.queue.length && !w.broken)) {
+        if (!w.batch) this.flush();
+        await w.batch;
       }
-      w.idle = undefined;
-      if (!w.broken) {
-        const closed = new Promise((r) => { w.worker.once('message', r); w.worker.once('exit', r); });
-        w.worker.ref();
-        w.worker.postMessage({ close: true });
-        await closed;
-      }
+      if (!w.broken) await this.post({ close: true }).catch(() => {});
       await w.worker.terminate();
     } else if (this.queue.length) this.flush();
     this.events.removeAllListeners();
