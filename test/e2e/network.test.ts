@@ -76,6 +76,20 @@ spec: {selector: {app: sick}, ports: [{port: 80}]}
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: hairpin, labels: {app: hairpin}}
+spec:
+  nodeName: worker-1
+  containers:
+  - {name: sh, image: busybox, command: [sleep, '3600']}
+  - {name: nginx, image: nginx}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hairpin}
+spec: {selector: {app: hairpin}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: client-1}
 spec:
   nodeName: worker-1
@@ -180,6 +194,15 @@ for (const mode of ['nft', 'legacy'] as const) {
         assert.notEqual(nx.code, 0);
         assert.ok(Date.now() - t0 < 5000, `unknown name answered fast (${Date.now() - t0} ms)`);
       }
+    });
+
+    test('hairpin: a pod reaches itself through its own Service', async () => {
+      const ip = await clusterIP('hairpin');
+      const p = await waitFor('hairpin pod Ready', async () => { const v = await pod('hairpin'); return v.ready && v; }, 120_000, 250);
+      const r = await k('get', 'pod', 'hairpin', '-o', 'jsonpath={.status.containerStatuses[?(@.name=="sh")].containerID}');
+      const sh = { ...p, container: r.stdout.trim().replace(/^\w+:\/\//, '') };
+      const got = await waitFor('answered by itself', async () => { const o = await inPod(sh, ['wget', '-qO-', `http://${ip}/`]); return whoAnswered(o.out).length === 1 && o.out; }, 15_000, 250);
+      assert.deepEqual(whoAnswered(got), ['hairpin']);
     });
 
     test('NodePort on each node address, from the master', async () => {
