@@ -16,6 +16,7 @@ const commands: Record<string, string> = {
   'controller-manager': '../control/controllers/main.js',
   kubelet: '../agent/agent.js', // with kube-proxy disabled
   proxy: '../agent/proxy/main.js',
+  dockershim: '../agent/cri/dockershim/main.js', // CRI server for Docker (dockerode → dockerd)
   pki: '../control/pki/main.js', // pki init: CA, component certificates, kubeconfigs
 };
 const presetArgs: Record<string, string[]> = {

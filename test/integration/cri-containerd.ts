@@ -39,7 +39,7 @@ export function buildTestImages(): string {
   return out;
 }
 
-function waitLine(child: ChildProcess, word: string, what: string, ms = 15_000): Promise<void> {
+export function waitLine(child: ChildProcess, word: string, what: string, ms = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what} did not start`)), ms);
     let buf = '';
@@ -87,8 +87,19 @@ state = "${dir}/state"
 `;
 }
 
-/** The holder owns the mount + net namespace: cgroup v1 remounts, per-run shim and CNI cache dirs. */
-function holderScript(dir: string): string {
+/** The node's CNI conflist (bridge + host-local + portmap), as the agent writes it, under <dir>/cni/net.d. */
+export function writeCniConf(dir: string, podSubnet: string): void {
+  writeFileSync(join(dir, 'cni/net.d/10-tskube.conflist'), JSON.stringify({
+    cniVersion: '0.4.0', name: 'tskube-test', plugins: [
+      { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true,
+        ipam: { type: 'host-local', ranges: [[{ subnet: podSubnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'ipam') } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ] }));
+}
+
+/** The holder owns the mount + net namespace: cgroup v1 remounts, per-run shim and CNI cache dirs.
+ * hideContainerd puts a tmpfs over /run/containerd so a dockerd inside runs its own containerd. */
+export function holderScript(dir: string, hideContainerd = false): string {
   const cg = CGROUP_V1.map((c) => `mkdir -p /sys/fs/cgroup/${c} && mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`).join('\n');
   return `set -e
 ip link set lo up
@@ -96,6 +107,7 @@ mount -t tmpfs cgroup_root /sys/fs/cgroup
 ${cg}
 mkdir -p /sys/fs/cgroup/systemd && mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
 mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 none /sys/fs/cgroup/unified
+${hideContainerd ? 'mkdir -p /run/containerd && mount -t tmpfs tmpfs /run/containerd' : ''}
 mkdir -p /run/containerd/s /var/lib/cni
 mount --bind ${dir}/shim /run/containerd/s
 mount --bind ${dir}/cni-cache /var/lib/cni
@@ -105,7 +117,7 @@ exec sleep infinity`;
 
 /** A veth from this (root) netns into the node netns with a route to the pod subnet, as a node's
  * kubelet sees its pods: probes, the streaming server and pod IPs become reachable from here. */
-function hostLink(netns: string, podSubnet: string): string {
+export function hostLink(netns: string, podSubnet: string): string {
   const n = process.pid % 250;
   const host = `172.30.${n}.1`, peer = `172.30.${n}.2`;
   const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -116,23 +128,27 @@ ip route add ${podSubnet} via ${peer}`);
   return peer;
 }
 
-export async function startTestContainerd(opts: { subnet?: string; hostLink?: boolean } = {}): Promise<TestContainerd> {
-  const images = buildTestImages();
-  const dir = mkdtempSync('/tmp/tskube-cri-');
-  const netns = `tskube-cri-${process.pid}`;
-  const cgroupRoot = `/tskube-cri-${process.pid}`;
-  const podSubnet = opts.subnet ?? '10.244.250.0/24';
-  for (const d of ['shim', 'cni-cache', 'cni/net.d', 'ipam', 'certs.d/docker.io', 'logs']) mkdirSync(join(dir, d), { recursive: true });
-  let linkIp: string | undefined;
-  writeFileSync(join(dir, 'certs.d/docker.io/hosts.toml'),
-    'server = "http://127.0.0.1:5000"\n[host."http://127.0.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n');
-  writeFileSync(join(dir, 'cni/net.d/10-tskube.conflist'), JSON.stringify({
-    cniVersion: '0.4.0', name: 'tskube-test', plugins: [
-      { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: podSubnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'ipam') } },
-      { type: 'portmap', capabilities: { portMappings: true } },
-    ] }));
+/** A node's namespaces as a runtime harness gets them, before its runtime starts. */
+export interface NodeNamespace {
+  dir: string; netns: string; holderPid: number; cgroupRoot: string; podSubnet: string; linkIp?: string;
+  /** Starts a process inside the node's mount + net namespace; stop() kills it. */
+  spawnIn(cmd: string[], logName: string, env?: NodeJS.ProcessEnv): ChildProcess;
+}
 
+export interface NodeOptions { subnet?: string; hostLink?: boolean }
+
+/** The node around a runtime: netns (+ optional host link), namespace holder, layout registry as
+ * docker.io on 127.0.0.1:5000, CNI config; `runtime` starts the CRI server in it. stop() undoes all. */
+export async function startTestNode(o: NodeOptions & { prefix: string; defaultSubnet: string; hideContainerd?: boolean; dirs?: string[] },
+  runtime: (n: NodeNamespace) => Promise<CriRuntime>): Promise<TestContainerd> {
+  const images = buildTestImages();
+  const dir = mkdtempSync(`/tmp/${o.prefix}-`);
+  const netns = `${o.prefix}-${process.pid}`;
+  const cgroupRoot = `/${o.prefix}-${process.pid}`;
+  const podSubnet = o.subnet ?? o.defaultSubnet;
+  for (const d of ['shim', 'cni-cache', 'cni/net.d', 'ipam', 'logs', ...(o.dirs ?? [])]) mkdirSync(join(dir, d), { recursive: true });
+  writeCniConf(dir, podSubnet);
+  let linkIp: string | undefined;
   const children: ChildProcess[] = [];
   let cri: CriRuntime | undefined;
   let holderPid = 0;
@@ -143,7 +159,7 @@ export async function startTestContainerd(opts: { subnet?: string; hostLink?: bo
           await cri.stopPodSandbox(s.id).catch(() => {});
           await cri.removePodSandbox(s.id).catch(() => {});
         }
-      } catch { /* containerd already gone */ }
+      } catch { /* the runtime is already gone */ }
       cri.close();
     }
     for (const c of children.reverse()) await kill(c);
@@ -156,9 +172,8 @@ export async function startTestContainerd(opts: { subnet?: string; hostLink?: bo
 
   try {
     execFileSync('ip', ['netns', 'add', netns]);
-    if (opts.hostLink) linkIp = hostLink(netns, podSubnet);
-    writeFileSync(join(dir, 'config.toml'), config(dir, linkIp));
-    const holder = spawn('ip', ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', holderScript(dir)],
+    if (o.hostLink) linkIp = hostLink(netns, podSubnet);
+    const holder = spawn('ip', ['netns', 'exec', netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', holderScript(dir, o.hideContainerd)],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(holder);
     await waitLine(holder, 'ready', 'namespace holder');
@@ -168,11 +183,13 @@ export async function startTestContainerd(opts: { subnet?: string; hostLink?: bo
       { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(reg);
     await waitLine(reg, 'ready', 'layout registry');
-    const log = openSync(join(dir, 'logs', 'containerd.log'), 'a');
-    const ctrd = spawn('nsenter', ['-t', String(holderPid), '-m', '-n', 'containerd', '--config', join(dir, 'config.toml')],
-      { stdio: ['ignore', log, log] });
-    children.push(ctrd);
-    cri = await connectCri(`unix://${dir}/containerd.sock`, { waitMs: 20_000 });
+    const spawnIn = (cmd: string[], logName: string, env?: NodeJS.ProcessEnv) => {
+      const log = openSync(join(dir, 'logs', logName), 'a');
+      const c = spawn('nsenter', ['-t', String(holderPid), '-m', '-n', ...cmd], { stdio: ['ignore', log, log], ...(env ? { env } : {}) });
+      children.push(c);
+      return c;
+    };
+    cri = await runtime({ dir, netns, holderPid, cgroupRoot, podSubnet, ...(linkIp ? { linkIp } : {}), spawnIn });
     return { cri, endpoint: cri.endpoint, dir, netns, holderPid, cgroupRoot, podSubnet, ...(linkIp ? { linkIp } : {}), stop };
   } catch (err) {
     await stop();
@@ -180,8 +197,18 @@ export async function startTestContainerd(opts: { subnet?: string; hostLink?: bo
   }
 }
 
+export function startTestContainerd(opts: NodeOptions = {}): Promise<TestContainerd> {
+  return startTestNode({ ...opts, prefix: 'tskube-cri', defaultSubnet: '10.244.250.0/24', dirs: ['certs.d/docker.io'] }, async (n) => {
+    writeFileSync(join(n.dir, 'certs.d/docker.io/hosts.toml'),
+      'server = "http://127.0.0.1:5000"\n[host."http://127.0.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n');
+    writeFileSync(join(n.dir, 'config.toml'), config(n.dir, n.linkIp));
+    n.spawnIn(['containerd', '--config', join(n.dir, 'config.toml')], 'containerd.log');
+    return connectCri(`unix://${n.dir}/containerd.sock`, { waitMs: 20_000 });
+  });
+}
+
 /** The `sleep` that owns the namespaces: `ip` execs `unshare`, which may fork before exec'ing sh. */
-function findHolder(pid: number): number {
+export function findHolder(pid: number): number {
   for (let p = pid, i = 0; i < 3; i++) {
     const comm = execFileSync('cat', [`/proc/${p}/comm`]).toString().trim();
     if (comm === 'sleep') return p;
@@ -192,7 +219,7 @@ function findHolder(pid: number): number {
   return pid;
 }
 
-async function kill(c: ChildProcess): Promise<void> {
+export async function kill(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null || !c.pid) return;
   const done = new Promise((r) => c.once('exit', r));
   c.kill('SIGTERM');
@@ -202,7 +229,7 @@ async function kill(c: ChildProcess): Promise<void> {
 }
 
 /** Kills processes left in the holder's mount namespace (e.g. shims), then the holder. */
-function killNamespaceLeftovers(holderPid: number): void {
+export function killNamespaceLeftovers(holderPid: number): void {
   let ns: string;
   try { ns = readlinkSync(`/proc/${holderPid}/ns/mnt`); } catch { return; }
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {

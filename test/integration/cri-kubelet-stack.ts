@@ -1,5 +1,6 @@
 // Test/bench harness: one node's worth of the real thing — a `tskube server` child process,
-// a private containerd (cri-containerd.ts) and the kubelet running in this process.
+// a private containerd (cri-containerd.ts) or dockerd behind our dockershim (cri-docker.ts), and
+// the kubelet running in this process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,6 +10,9 @@ import { R } from '../../control/client/resources.js';
 import { defaultConfig, type KubeletConfig } from '../../agent/kubelet/config.js';
 import { startKubelet, type Kubelet } from '../../agent/kubelet/kubelet.js';
 import { startTestContainerd, type TestContainerd } from './cri-containerd.js';
+import { startTestDocker } from './cri-docker.js';
+
+export type TestRuntimeName = 'containerd' | 'docker';
 
 export interface KubeletStack {
   ctr: TestContainerd;
@@ -35,8 +39,11 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export async function startKubeletStack(opts: { nodeName: string; subnet: string; hostLink?: boolean; kubelet?: Partial<KubeletConfig> }): Promise<KubeletStack> {
-  const ctr = await startTestContainerd({ subnet: opts.subnet, hostLink: opts.hostLink ?? false });
+export async function startKubeletStack(opts: { nodeName: string; subnet: string; hostLink?: boolean; kubelet?: Partial<KubeletConfig>; runtime?: TestRuntimeName }): Promise<KubeletStack> {
+  // TSKUBE_CRI_RUNTIME=docker runs a whole test file that does not choose on dockershim.
+  const runtime = opts.runtime ?? (process.env.TSKUBE_CRI_RUNTIME as TestRuntimeName | undefined) ?? 'containerd';
+  const start = runtime === 'docker' ? startTestDocker : startTestContainerd;
+  const ctr = await start({ subnet: opts.subnet, hostLink: opts.hostLink ?? false });
   const dataDir = mkdtempSync('/tmp/tskube-kl-srv-');
   let server: ChildProcess | undefined;
   let kubelet: Kubelet | undefined;

@@ -1,5 +1,6 @@
 // /containerLogs/{ns}/{pod}/{container}: a container's output from the runtime's CRI log file
-// ("<RFC3339Nano> <stdout|stderr> <F|P> <text>" per line, P = partial line continued), with
+// ("<RFC3339Nano> <stdout|stderr> <F|P> <text>" per line, P = partial line continued; or docker's
+// json-file lines behind dockershim's symlink), with
 // upstream's options: tailLines, sinceSeconds/sinceTime, timestamps, limitBytes, previous, and
 // follow (keeps reading what is appended until the container exits or the client leaves).
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -29,7 +30,12 @@ export function logOptions(q: URLSearchParams, now = Date.now()): LogOptions {
 
 interface Parsed { ts: string; ms: number; text: string }
 
-/** Turns CRI log lines into whole output lines, joining partial (P) records. */
+/** One docker json-file record: {"log":"text\n","stream":"stdout","time":"<RFC3339Nano>"}. */
+interface DockerRecord { log?: unknown; stream?: unknown; time?: unknown }
+
+/** Turns runtime log lines into whole output lines: CRI lines (containerd), joining partial (P)
+ * records, and docker's json-file lines (dockershim links them at the CRI log path), where a
+ * record whose text lacks the final newline is a partial one, as upstream's kuberuntime/logs reads both. */
 export class CriLogParser {
   private partial = '';
   private rest = '';
@@ -39,6 +45,7 @@ export class CriLogParser {
     this.rest = lines.pop()!;
     const out: Parsed[] = [];
     for (const l of lines) {
+      if (l.startsWith('{')) { this.docker(l, out); continue; }
       const m = /^(\S+) (stdout|stderr) (F|P) ?(.*)$/.exec(l);
       if (!m) continue;
       if (m[3] === 'P') { this.partial += m[4]; continue; }
@@ -47,6 +54,15 @@ export class CriLogParser {
       this.partial = '';
     }
     return out;
+  }
+
+  private docker(line: string, out: Parsed[]): void {
+    let r: DockerRecord;
+    try { r = JSON.parse(line) as DockerRecord; } catch { return; }
+    if (typeof r.log !== 'string' || typeof r.time !== 'string') return;
+    if (!r.log.endsWith('\n')) { this.partial += r.log; return; }
+    out.push({ ts: r.time, ms: Date.parse(r.time), text: this.partial + r.log });
+    this.partial = '';
   }
 }
 

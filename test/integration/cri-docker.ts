@@ -1,0 +1,43 @@
+// Test harness: a private dockerd (own data-root, exec-root, socket, pidfile; no bridge, no
+// iptables; cgroupfs under a per-run cgroup parent; its own containerd, the host's socket hidden)
+// inside its own network + mount namespace, the layout registry as its docker.io mirror, and
+// `tskube dockershim` serving CRI on it. Same node as cri-containerd.ts; stop() undoes everything.
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { connectCri } from '../../agent/cri/client.js';
+import { startTestNode, type NodeOptions, type TestContainerd } from './cri-containerd.js';
+
+export type TestDocker = TestContainerd;
+
+async function waitFile(path: string, what: string, child: ChildProcess, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(path)) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    if (Date.now() > until) throw new Error(`${what} did not start`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function startTestDocker(opts: NodeOptions = {}): Promise<TestDocker> {
+  return startTestNode({ ...opts, prefix: 'tskube-crid', defaultSubnet: '10.244.249.0/24', hideContainerd: true, dirs: ['docker', 'x', 'dockershim'] }, async (n) => {
+    const { dir } = n;
+    writeFileSync(join(dir, 'daemon.json'), '{}\n');
+    const sock = join(dir, 'docker.sock');
+    const dockerd = n.spawnIn(['dockerd',
+      '--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'docker'), '--exec-root', join(dir, 'x'),
+      '-H', `unix://${sock}`, '--pidfile', join(dir, 'docker.pid'),
+      '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false', '--userland-proxy=false',
+      '--exec-opt', 'native.cgroupdriver=cgroupfs', '--cgroup-parent', n.cgroupRoot,
+      '--registry-mirror', 'http://127.0.0.1:5000', '--insecure-registry', '127.0.0.1:5000', '--log-level', 'warn'], 'dockerd.log');
+    await waitFile(sock, 'dockerd', dockerd);
+    const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tskube.js');
+    n.spawnIn([process.execPath, bin, 'dockershim',
+      '--docker-endpoint', `unix://${sock}`, '--listen', `unix://${dir}/dockershim.sock`,
+      '--cni-conf-dir', join(dir, 'cni/net.d'), '--cni-bin-dir', '/usr/lib/cni', '--cgroup-root', n.cgroupRoot,
+      '--root-dir', join(dir, 'dockershim'), '--streaming-address', `${n.linkIp ?? '127.0.0.1'}:0`],
+    'dockershim.log', { ...process.env, TSKUBE_LOG_LEVEL: process.env.TSKUBE_LOG_LEVEL ?? 'debug' });
+    return connectCri(`unix://${dir}/dockershim.sock`, { waitMs: 20_000 });
+  });
+}
