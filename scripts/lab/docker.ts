@@ -57,7 +57,8 @@ export async function startDockershim(n: LabNode): Promise<void> {
     '--listen', `unix://${n.docker.shimSocket}`,
     '--cni-conf-dir', n.cniConfDir,
     '--cni-bin-dir', '/usr/lib/cni',
-    '--cgroup-root', n.cgroupRoot]);
+    '--cgroup-root', n.cgroupRoot,
+    '--root-dir', path.join(n.docker.dir, 'shim')]);
   await waitFor(`dockershim of ${n.name} to answer CRI Version (log .lab/logs/dockershim-${n.name}.log)`, async () => {
     assertRunning(`dockershim-${n.name}`);
     (await connectCri(`unix://${n.docker.shimSocket}`, { waitMs: 1000 })).close();
