@@ -152,7 +152,7 @@ test('apply: every pod reaches its expected state; each worker reports its runti
   assert.match(tskube('lab', 'status').stdout, /worker-2\s+tskube-worker-2\s+docker\s+holder \d+\s+dockerd \d+\s+dockershim \d+\s+agent \d+/);
   const again = tskube('lab', 'up', '--workers', '2', '--docker-workers', '1');
   assert.equal(again.status, 0, again.stderr);
-  assert.match(again.stdout, /already up; nothing to do/);
+  assert.match(again.stdout, /already up \(master, worker-1, worker-2\); nothing to do/);
   const r = await apply([SHARED, ...RTS.map(manifest)].join('---\n'));
   assert.equal(r.code, 0, r.stderr);
   await onBoth(t, async ({ x, node }) => {
