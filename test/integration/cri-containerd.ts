@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectCri } from '../../agent/cri/client.js';
 import type { CriRuntime } from '../../agent/cri/runtime.js';
+import { CONFLIST_NAME, renderConflist } from '../../agent/network/cni-config.js';
 
 export interface TestContainerd {
   cri: CriRuntime;
@@ -87,14 +88,9 @@ state = "${dir}/state"
 `;
 }
 
-/** The node's CNI conflist (bridge + host-local + portmap), as the agent writes it, under <dir>/cni/net.d. */
+/** The node's CNI conflist exactly as the agent writes it (agent/network), under <dir>/cni/net.d. */
 export function writeCniConf(dir: string, podSubnet: string): void {
-  writeFileSync(join(dir, 'cni/net.d/10-tskube.conflist'), JSON.stringify({
-    cniVersion: '0.4.0', name: 'tskube-test', plugins: [
-      { type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: podSubnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'ipam') } },
-      { type: 'portmap', capabilities: { portMappings: true } },
-    ] }));
+  writeFileSync(join(dir, 'cni/net.d', CONFLIST_NAME), JSON.stringify(renderConflist({ podCIDR: podSubnet, ipamDataDir: join(dir, 'ipam') })));
 }
 
 /** The holder owns the mount + net namespace: cgroup v1 remounts, per-run shim and CNI cache dirs.

@@ -9,7 +9,10 @@ import type { ChildProcess } from 'node:child_process';
 import { connectCri } from '../../agent/cri/client.js';
 import { startTestNode, type NodeOptions, type TestContainerd } from './cri-containerd.js';
 
-export type TestDocker = TestContainerd;
+export interface TestDocker extends TestContainerd {
+  /** Kills dockershim (SIGKILL, as a crash) and starts it again on the same dockerd and state. */
+  restartShim(): Promise<void>;
+}
 
 async function waitFile(path: string, what: string, child: ChildProcess, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
@@ -20,8 +23,10 @@ async function waitFile(path: string, what: string, child: ChildProcess, ms = 20
   }
 }
 
-export function startTestDocker(opts: NodeOptions = {}): Promise<TestDocker> {
-  return startTestNode({ ...opts, prefix: 'tskube-crid', defaultSubnet: '10.244.249.0/24', hideContainerd: true, dirs: ['docker', 'x', 'dockershim'] }, async (n) => {
+export async function startTestDocker(opts: NodeOptions = {}): Promise<TestDocker> {
+  let startShim: (() => ChildProcess) | undefined;
+  let shim: ChildProcess | undefined;
+  const node = await startTestNode({ ...opts, prefix: 'tskube-crid', defaultSubnet: '10.244.249.0/24', hideContainerd: true, dirs: ['docker', 'x', 'dockershim'] }, async (n) => {
     const { dir } = n;
     writeFileSync(join(dir, 'daemon.json'), '{}\n');
     const sock = join(dir, 'docker.sock');
@@ -33,11 +38,25 @@ export function startTestDocker(opts: NodeOptions = {}): Promise<TestDocker> {
       '--registry-mirror', 'http://127.0.0.1:5000', '--insecure-registry', '127.0.0.1:5000', '--log-level', 'warn'], 'dockerd.log');
     await waitFile(sock, 'dockerd', dockerd);
     const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tskube.js');
-    n.spawnIn([process.execPath, bin, 'dockershim',
+    startShim = () => n.spawnIn([process.execPath, bin, 'dockershim',
       '--docker-endpoint', `unix://${sock}`, '--listen', `unix://${dir}/dockershim.sock`,
       '--cni-conf-dir', join(dir, 'cni/net.d'), '--cni-bin-dir', '/usr/lib/cni', '--cgroup-root', n.cgroupRoot,
       '--root-dir', join(dir, 'dockershim'), '--streaming-address', `${n.linkIp ?? '127.0.0.1'}:0`],
     'dockershim.log', { ...process.env, TSKUBE_LOG_LEVEL: process.env.TSKUBE_LOG_LEVEL ?? 'debug' });
+    shim = startShim();
     return connectCri(`unix://${dir}/dockershim.sock`, { waitMs: 20_000 });
   });
+  const restartShim = async () => {
+    const old = shim!;
+    const gone = new Promise((r) => old.once('exit', r));
+    old.kill('SIGKILL');
+    await gone;
+    shim = startShim!();
+    const until = Date.now() + 20_000;
+    for (;;) {
+      try { await node.cri.version(); return; } catch (err) { if (Date.now() > until) throw err; }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { ...node, restartShim };
 }

@@ -1,6 +1,6 @@
 // The CRI streaming servers as the kubelet's client (agent/cri/streaming) dials them, on both
 // runtimes: Exec (remotecommand v4: stdin to EOF, stdout, stderr, the exit Status on the error
-// stream) and PortForward (portforward.k8s.io: a data stream to a port inside the pod). Needs root.
+// stream, TTY resize), Attach and PortForward (portforward.k8s.io: a data stream to a port inside the pod). Needs root.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dialSpdy } from '../../agent/cri/streaming/dial.js';
@@ -21,7 +21,7 @@ const collect = (s: SpdyStream | undefined) => new Promise<string>((resolve) => 
 function suite(runtime: string, start: () => Promise<TestContainerd>, subnet: string): void {
   describe(`CRI streaming on ${runtime}`, () => {
     let ctr: TestContainerd;
-    let sandboxId = '', containerId = '';
+    let sandboxId = '', containerId = '', catId = '';
     before(async () => {
       ctr = await start();
       const uid = `5e7ea000-0000-4000-8000-${runtime === 'docker' ? '000000000002' : '000000000001'}`;
@@ -37,6 +37,10 @@ function suite(runtime: string, start: () => Promise<TestContainerd>, subnet: st
         command: ['sh', '-c', 'mkdir -p /www && echo hello-through-port-forward > /www/index.html && exec httpd -f -p 8080 -h /www'],
       }, sb);
       await ctr.cri.startContainer(containerId);
+      catId = await ctr.cri.createContainer(sandboxId, {
+        metadata: { name: 'cat', attempt: 0 }, image: { image: 'busybox' }, log_path: 'cat/0.log', command: ['cat'], stdin: true,
+      }, sb);
+      await ctr.cri.startContainer(catId);
     });
     after(async () => { await ctr?.stop(); });
 
@@ -54,6 +58,31 @@ function suite(runtime: string, start: () => Promise<TestContainerd>, subnet: st
       assert.deepEqual(status.details.causes.find((c) => c.reason === 'ExitCode')?.message, '7');
       assert.equal(await outP, 'typed input\n');
       assert.equal(await errP, 'to-err\n');
+      conn.close();
+    });
+
+    test('Exec with a TTY: resize messages set the terminal size', async () => {
+      const url = await ctr.cri.exec({ container_id: containerId, cmd: ['sh', '-c', 'for i in $(seq 50); do s=$(stty size); [ "$s" = "33 101" ] && break; sleep 0.1; done; echo "size $s"'], stdin: true, stdout: true, stderr: false, tty: true });
+      const { conn } = await dialSpdy(url, ['v4.channel.k8s.io']);
+      const errS = await conn.openStream({ streamtype: 'error' });
+      const [stdin, stdout, resize] = await Promise.all(['stdin', 'stdout', 'resize'].map((t) => conn.openStream({ streamtype: t })));
+      const outP = collect(stdout), statusP = collect(errS);
+      resize!.write(JSON.stringify({ Width: 101, Height: 33 }));
+      void stdin; // stays open: EOF on a terminal would hang the session up
+      assert.equal((JSON.parse(await statusP) as { status: string }).status, 'Success');
+      assert.match(await outP, /size 33 101/);
+      conn.close();
+    });
+
+    test('Attach: stdin reaches the container\'s main process, its output comes back', async () => {
+      const url = await ctr.cri.attach({ container_id: catId, stdin: true, stdout: true, stderr: true, tty: false });
+      const { conn } = await dialSpdy(url, ['v4.channel.k8s.io']);
+      await conn.openStream({ streamtype: 'error' });
+      const [stdin, stdout] = await Promise.all(['stdin', 'stdout', 'stderr'].map((t) => conn.openStream({ streamtype: t })));
+      let got = '';
+      stdout!.on('data', (d: Buffer) => { got += d.toString(); });
+      stdin!.write('ping through attach\n');
+      await waitFor('echo from cat', async () => got.includes('ping through attach\n'), 10_000, 20);
       conn.close();
     });
 

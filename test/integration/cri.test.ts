@@ -4,10 +4,11 @@
 // the kubelet's log reader, stats, OOMKilled, errors for missing images and bad specs, cleanup.
 // Needs root, containerd, dockerd, runc and the CNI plugins. Per-step timings go to stderr.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestContainerd, type TestContainerd } from './cri-containerd.js';
-import { startTestDocker } from './cri-docker.js';
+import { startTestDocker, type TestDocker } from './cri-docker.js';
 import { waitFor } from './cri-kubelet-stack.js';
 import { CriLogParser } from '../../agent/kubelet/server/logs.js';
 import type { ContainerConfigIn, PodSandboxConfigIn } from '../../agent/cri/types.js';
@@ -164,7 +165,19 @@ function suite(runtime: string, start: () => Promise<TestContainerd>, uid: strin
         await ctr.cri.startContainer(badId);
       })(), /no such file|not found|executable/i);
       if (badId) await ctr.cri.removeContainer(badId);
+      // A spec the runtime refuses: the error carries the runtime's own reason.
+      await assert.rejects(run(container('tiny', { linux: { resources: { memory_limit_in_bytes: 1000 } } })),
+        runtime === 'docker' ? /Minimum memory limit allowed is 6MB/ : /memory|invalid|device or resource busy/i);
       assert.equal((await ctr.cri.version()).runtime_name, runtime, 'still serving');
+    });
+
+    test('a restarted dockershim still knows its sandboxes, their IPs and containers', { skip: runtime !== 'docker' && 'dockershim only' }, async () => {
+      await (ctr as TestDocker).restartShim();
+      const st = await ctr.cri.podSandboxStatus(sandboxId);
+      assert.equal(st.status?.state, 'SANDBOX_READY');
+      assert.equal(st.status?.network?.ip, podIp);
+      assert.equal((await ctr.cri.containerStatus(mainId)).status?.state, 'CONTAINER_RUNNING');
+      assert.equal((await out(mainId, 'echo alive')).out, 'alive\n');
     });
 
     test('Stop/Remove containers and sandbox clean up, idempotently', async () => {
@@ -172,8 +185,10 @@ function suite(runtime: string, start: () => Promise<TestContainerd>, uid: strin
       assert.equal((await ctr.cri.containerStatus(sideId)).status?.state, 'CONTAINER_EXITED');
       await ctr.cri.removeContainer(sideId);
       await assert.rejects(ctr.cri.containerStatus(sideId), /NOT_FOUND|not found/i);
+      assert.ok(existsSync(join(ctr.dir, 'ipam', 'tskube', podIp)), 'host-local holds the pod IP');
       await ctr.cri.stopPodSandbox(sandboxId);
       assert.equal((await ctr.cri.podSandboxStatus(sandboxId)).status?.state, 'SANDBOX_NOTREADY');
+      assert.ok(!existsSync(join(ctr.dir, 'ipam', 'tskube', podIp)), 'CNI DEL gave the pod IP back');
       assert.equal((await ctr.cri.containerStatus(mainId)).status?.state, 'CONTAINER_EXITED');
       await ctr.cri.stopPodSandbox(sandboxId); // idempotent
       await timed('RemovePodSandbox', () => ctr.cri.removePodSandbox(sandboxId));

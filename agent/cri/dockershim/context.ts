@@ -53,6 +53,5 @@ export function toGrpcError(err: unknown): { code: grpc.status; details: string 
   if (err instanceof ShimError) return { code: err.code, details: err.message };
   const s = dockerStatus(err);
   if (s === 404) return { code: grpc.status.NOT_FOUND, details: dockerMessage(err) };
-  if (s === 409) return { code: grpc.status.ALREADY_EXISTS, details: dockerMessage(err) };
   return { code: grpc.status.UNKNOWN, details: dockerMessage(err) };
 }

@@ -38,7 +38,7 @@ export async function execSync(docker: Docker, containerId: string, cmd: string[
   o.on('data', (d: Buffer) => out.push(d));
   e.on('data', (d: Buffer) => err.push(d));
   demux(docker, stream, o, e);
-  const done = new Promise<void>((resolve) => { stream.once('end', resolve); stream.once('close', resolve); stream.once('error', () => resolve()); });
+  const done = new Promise<void>((resolve) => { stream.once('end', resolve); stream.once('close', resolve); stream.on('error', () => resolve()); });
   if (timeoutSec > 0) {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutSec * 1000); });

@@ -9,7 +9,7 @@ import type * as gen from '../types.js';
 import { resultIp, type CniResult, type PortMap } from './cni.js';
 import { dockerStatus, isDockerNotFound, notFound, type ShimContext } from './context.js';
 import type { ImageService } from './image.js';
-import { CONTAINER_TYPE_LABEL, fromDockerLabels, matchesSelector, parseName, sandboxName, SANDBOX_ID_LABEL,
+import { CONTAINER_TYPE_LABEL, fromDockerLabels, LOG_PATH_LABEL, matchesSelector, parseName, sandboxName, SANDBOX_ID_LABEL,
   toDockerLabels, toNanos, TYPE_SANDBOX } from './labels.js';
 
 const SANDBOX_GRACE_SECONDS = 10;
@@ -65,10 +65,15 @@ export class SandboxService {
       Labels: toDockerLabels(config.labels as Record<string, string>, config.annotations as Record<string, string>, { [CONTAINER_TYPE_LABEL]: TYPE_SANDBOX }),
       HostConfig: hostConfig,
     };
+    const steps: Record<string, number> = {};
+    const mark = (k: string, since: number) => { steps[k] = Date.now() - since; return Date.now(); };
+    let t = mark('image', t0);
     const ctr = await this.createReplacingConflict(create);
+    t = mark('create', t);
     const id = ctr.id;
     try {
       await ctr.start();
+      t = mark('start', t);
       const info = await ctr.inspect();
       if (config.dns_config && (config.dns_config.servers?.length || config.dns_config.searches?.length || config.dns_config.options?.length) && info.ResolvConfPath) {
         writeFileSync(info.ResolvConfPath, resolvConf(config.dns_config));
@@ -83,13 +88,14 @@ export class SandboxService {
         }));
         const result = await this.c.cni.add(this.attachment(id, meta, info.State.Pid, ports));
         this.writeState(id, { result, ip: resultIp(result), hostNetwork: false });
+        mark('cni', t);
       }
     } catch (err) {
       this.c.log.warn({ sandbox: id, err: (err as Error).message }, 'sandbox setup failed; removing it');
       await this.remove(id).catch(() => {});
       throw err;
     }
-    this.c.log.info({ sandbox: id, pod: `${meta.namespace}/${meta.name}`, ms: Date.now() - t0 }, 'sandbox running');
+    this.c.log.info({ sandbox: id, pod: `${meta.namespace}/${meta.name}`, ms: Date.now() - t0, steps }, 'sandbox running');
     return id;
   }
 
@@ -154,6 +160,8 @@ export class SandboxService {
     id = info.Id;
     if (info.State.Running || this.readState(id)?.ip) await this.stop(id);
     for (const c of await this.containersOf(id)) {
+      const kubeLog = c.Labels?.[LOG_PATH_LABEL];
+      if (kubeLog) rmSync(kubeLog, { force: true });
       await this.c.docker.getContainer(c.Id).remove({ force: true, v: true }).catch((e) => { if (!isDockerNotFound(e)) throw e; });
     }
     await this.c.docker.getContainer(id).remove({ force: true, v: true }).catch((e) => { if (!isDockerNotFound(e)) throw e; });

@@ -109,7 +109,7 @@ export async function startDockershim(o: DockershimOptions): Promise<Dockershim>
   const wrap = (handlers: Record<string, Handler>) => Object.fromEntries(Object.entries(handlers).map(([name, fn]) => [name,
     (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       const t0 = Date.now();
-      fn(call.request).then((res) => {
+      Promise.resolve().then(() => fn(call.request)).then((res) => {
         log.debug({ method: name, ms: Date.now() - t0 }, 'CRI call');
         cb(null, res);
       }, (err: unknown) => {

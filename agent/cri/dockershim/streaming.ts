@@ -60,6 +60,7 @@ export class StreamingServer {
   }
 
   private upgrade(url: string, req: Parameters<typeof acceptSpdy>[0], sock: Socket, head: Buffer): void {
+    sock.on('error', (err) => this.c.log.debug({ err: err.message }, 'streaming connection error'));
     const m = /^\/(exec|attach|portforward)\/([\w-]+)$/.exec(url.split('?')[0]!);
     const entry = m ? this.tokens.get(m[2]!) : undefined;
     if (!m || !entry || entry.req.kind !== m[1]) { sock.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'); return; }
@@ -81,6 +82,7 @@ export class StreamingServer {
       const t = setTimeout(() => reject(new Error(`streams ${[...want].filter((w) => !got.has(w))} not opened in time`)), 30_000);
       conn.on('stream', (s: SpdyStream) => {
         s.reply();
+        s.on('error', () => conn.close());
         got.set(s.headers.streamtype ?? '', s);
         if ([...want].every((w) => got.has(w))) { clearTimeout(t); resolve(got); }
       });
@@ -118,7 +120,7 @@ export class StreamingServer {
     const sink = (s: SpdyStream | undefined) => s ?? new PassThrough().resume();
     if (r.io.tty) stream.on('data', (d: Buffer) => stdout?.write(d));
     else demux(docker, stream, sink(stdout), sink(stderr));
-    await new Promise<void>((resolve) => { stream.once('end', resolve); stream.once('close', resolve); stream.once('error', () => resolve()); });
+    await new Promise<void>((resolve) => { stream.once('end', resolve); stream.once('close', resolve); stream.on('error', () => resolve()); });
     stdout?.end();
     stderr?.end();
     if (exec && r.kind === 'exec') errS.end(exitStatus(await exitCode(exec), r.cmd));
@@ -131,6 +133,7 @@ export class StreamingServer {
     const errors = new Map<string, SpdyStream>();
     conn.on('stream', (s: SpdyStream) => {
       s.reply();
+      s.on('error', () => s.destroy());
       const type = s.headers.streamtype, port = Number(s.headers.port), id = s.headers.requestid ?? '';
       if (type === 'error') { errors.set(id, s); s.resume(); return; }
       if (type !== 'data' || !(port > 0 && port < 65536)) { s.reset(); return; }
@@ -138,6 +141,8 @@ export class StreamingServer {
         if (!pid) throw new Error('pod sandbox is not running');
         const nc = spawn('nsenter', ['-t', String(pid), '-n', 'busybox', 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
         const errText: Buffer[] = [];
+        nc.on('error', (err) => { errors.get(id)?.end(`error forwarding port ${port}: ${err.message}`); s.end(); });
+        nc.stdin.on('error', () => nc.kill());
         nc.stderr.on('data', (d: Buffer) => errText.push(d));
         s.pipe(nc.stdin);
         nc.stdout.pipe(s);
