@@ -1,15 +1,17 @@
 // `tskube lab …`: a master and N workers on one machine, each a network namespace with its
-// own containerd and agent, joined like Vagrant's private network. Subcommands: up, down,
+// own runtime (containerd, or dockerd + dockershim) and agent, joined like Vagrant's private network. Subcommands: up, down,
 // exec, status. The steps themselves live in up.ts/down.ts and the bash scripts they run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { kubeconfigFile, labNode } from './config.js';
+import { kubeconfigFile } from './config.js';
 import { down } from './down.js';
 import { alive, allPidFiles, daemonEnv, readPid } from './procs.js';
-import { readState } from './state.js';
+import { readState, stateNode } from './state.js';
 import { up } from './up.js';
 
-const USAGE = `usage: tskube lab up [--workers N] [--storage sqlite|etcd]   create the lab (default 2 workers, sqlite)
+const USAGE = `usage: tskube lab up [--workers N] [--docker-workers M] [--storage sqlite|etcd]
+                                         create the lab (default 2 workers, sqlite); the last
+                                         M ≤ N workers run dockerd + dockershim, not containerd
        tskube lab down                   remove everything the lab made
        tskube lab exec <node> -- <cmd…>  run a command inside a node's namespaces
        tskube lab status                 nodes and daemons`;
@@ -18,9 +20,13 @@ export async function main(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   let code: number;
   switch (sub) {
-    case 'up':
-      code = await up(workersFlag(rest), storageFlag(rest));
+    case 'up': {
+      const workers = numberFlag(rest, '--workers', 2);
+      const dockerWorkers = numberFlag(rest, '--docker-workers', 0);
+      if (dockerWorkers > workers) throw new Error(`--docker-workers ${dockerWorkers} is more than --workers ${workers}`);
+      code = await up({ workers, dockerWorkers, storage: storageFlag(rest) });
       break;
+    }
     case 'down':
       code = await down();
       break;
@@ -46,12 +52,12 @@ function storageFlag(rest: string[]): 'sqlite' | 'etcd' {
   return v;
 }
 
-function workersFlag(rest: string[]): number {
-  const i = rest.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
-  if (i < 0) return 2;
+function numberFlag(rest: string[], flag: string, dflt: number): number {
+  const i = rest.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i < 0) return dflt;
   const v = rest[i]!.includes('=') ? rest[i]!.split('=')[1] : rest[i + 1];
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 200) throw new Error(`--workers wants a number 0…200, got ${v}`);
+  if (!Number.isInteger(n) || n < 0 || n > 200) throw new Error(`${flag} wants a number 0…200, got ${v}`);
   return n;
 }
 
@@ -88,11 +94,11 @@ function status(): number {
   }
   console.log(`tskube lab: up since ${state?.startedAt ?? '?'}; kubeconfig ${existsSync(kubeconfigFile) ? kubeconfigFile : '(none)'}`);
   for (const name of state?.nodes ?? []) {
-    const n = labNode(name, 0);
-    const daemons = [`holder-${name}`, `containerd-${name}`, `agent-${name}`]
+    const n = stateNode(name);
+    const daemons = [`holder-${name}`, `containerd-${name}`, `dockerd-${name}`, `dockershim-${name}`, `agent-${name}`]
       .filter((d) => pids.has(d))
       .map((d) => `${d.split('-')[0]} ${alive(pids.get(d)) ? pids.get(d) : 'DEAD'}`);
-    console.log(`  ${name.padEnd(10)} ${n.ns.padEnd(18)} ${daemons.join('  ')}`);
+    console.log(`  ${name.padEnd(10)} ${n.ns.padEnd(18)} ${n.runtime.padEnd(10)} ${daemons.join('  ')}`);
   }
   for (const d of ['registry', 'server']) {
     if (pids.has(d)) console.log(`  ${d.padEnd(10)} ${alive(pids.get(d)) ? `pid ${pids.get(d)}` : 'DEAD'}`);

@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { logger } from '../../control/client/log.js';
-import { agentJs, API_URL, checkout, kubeconfigFile, labDir, labNode, serverJs, tskubeJs, type LabNode } from './config.js';
+import { agentJs, API_URL, checkout, kubeconfigFile, labDir, serverJs, tskubeJs, type LabNode } from './config.js';
+import { stateNode } from './state.js';
 import { assertRunning, readPid, startDaemon } from './procs.js';
 import { httpGet, waitFor } from './wait.js';
 import { agentSecurityArgs, labIsSecure, makePki, pkiDir, serverSecurityArgs } from './secure.js';
@@ -60,7 +61,7 @@ export async function startCluster(nodes: LabNode[], storageUrl?: string): Promi
 /** Starts one node's agent again, as after a crash (used by the kubelet restart-safety e2e). */
 export function restartAgent(name: string): void {
   if (labIsSecure() && !pki) pki = pkiFiles(pkiDir);
-  startAgent(labNode(name, name === 'master' ? 0 : Number(name.replace(/^worker-/, ''))));
+  startAgent(stateNode(name));
 }
 
 function startAgent(n: LabNode): void {
@@ -70,7 +71,7 @@ function startAgent(n: LabNode): void {
     '--node-name', n.name,
     '--node-ip', n.ip,
     '--server', API_URL,
-    '--container-runtime-endpoint', `unix://${n.socket}`,
+    '--container-runtime-endpoint', `unix://${n.criSocket}`,
     '--root-dir', n.kubeletDir,
     '--cni-conf-dir', n.cniConfDir,
     '--cgroup-root', n.cgroupRoot,

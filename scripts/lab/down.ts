@@ -48,14 +48,22 @@ async function downLocked(opts: { quiet?: boolean }): Promise<number> {
     const mine = labProcesses(procs, namespaces, pidfiles);
     if (mine.length === 0) break;
     const name = (pid: number): string => [...pidfiles].find(([, p]) => p === pid)?.[0] ?? procs.get(pid)?.comm ?? '';
-    // Containers' cgroups (not the daemons': those sit in the caller's cgroup).
+    // Containers' cgroups (not the daemons': those sit in the caller's cgroup, as does the
+    // containerd a node's dockerd runs).
     for (const pid of mine) {
-      if (!pidfiles.has(name(pid)) && !name(pid).startsWith('containerd-shim')) for (const l of cgroupsOf(pid)) cgroups.add(l);
+      if (!pidfiles.has(name(pid)) && !/^(containerd|dockerd)/.test(name(pid))) for (const l of cgroupsOf(pid)) cgroups.add(l);
     }
     const graceful = mine.filter((p) => /^(server|agent-)/.test(name(p)));
     await kill(graceful, 'SIGTERM', 3000);
-    const late = (p: number): number => (/^holder-/.test(name(p)) ? 2 : /^(containerd-|registry)/.test(name(p)) ? 1 : 0);
-    for (const tier of [0, 1, 2]) await kill(mine.filter((p) => late(p) === tier), 'SIGKILL', 5000);
+    // Containers first, then the daemons (dockerd before the containerd it would restart),
+    // the holders last.
+    const late = (p: number): number => {
+      const n = name(p);
+      if (/^holder-/.test(n)) return 3;
+      if (n === 'containerd') return 2; // a dockerd's own containerd (no pid file)
+      return /^(containerd-|dockerd-|dockershim-|registry)/.test(n) ? 1 : 0;
+    };
+    for (const tier of [0, 1, 2, 3]) await kill(mine.filter((p) => late(p) === tier), 'SIGKILL', 5000);
   }
 
   // 2. cgroups the lab's processes used, and the agents' cgroup roots.

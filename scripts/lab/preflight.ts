@@ -1,5 +1,5 @@
-// Checks before `lab up`: root, and every binary the lab runs, each mapped to the Debian
-// package that provides it, so a missing one gives one line saying what to install.
+// Checks before `lab up`: root, and every binary the lab runs (dockerd only with Docker
+// workers), each mapped to the Debian package that provides it, so a missing one gives one line saying what to install.
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
@@ -50,11 +50,15 @@ function exists(file: string): boolean {
   }
 }
 
+/** Docker workers (lab up --docker-workers M) run these too. */
+const dockerBinaries: Record<string, string> = { dockerd: 'docker.io' };
+
 /** Returns an error line for the user, or undefined when the lab can start. */
-export function preflight(): string | undefined {
+export function preflight(dockerWorkers = 0): string | undefined {
   if (process.getuid?.() !== 0) return 'tskube: run as root (sudo npm run lab -- up)';
   const missing = new Set<string>();
-  for (const [bin, pkg] of Object.entries(binaries)) if (!onPath(bin)) missing.add(pkg);
+  const bins = { ...binaries, ...(dockerWorkers > 0 ? dockerBinaries : {}) };
+  for (const [bin, pkg] of Object.entries(bins)) if (!onPath(bin)) missing.add(pkg);
   for (const [file, pkg] of Object.entries(files)) if (!exists(file)) missing.add(pkg);
   if (missing.size === 0) return undefined;
   return `tskube: missing Debian package(s) ${[...missing].join(' ')}: run scripts/install-deps.sh`;

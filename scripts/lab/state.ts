@@ -1,7 +1,7 @@
 // The lab's record of itself (.lab/state.json) and the checks built on it: is a lab up and
 // healthy, and are there leftovers of a failed one (namespaces, the host veth, pid files).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { HOST_IF, LAB_NS, labDir, lockFile, stateFile, type LabState } from './config.js';
+import { HOST_IF, LAB_NS, labDir, labNode, labNodes, lockFile, stateFile, type LabNode, type LabState } from './config.js';
 import { alive, allPidFiles, run, startTime, tryRun } from './procs.js';
 
 export function readState(): LabState | undefined {
@@ -10,6 +10,13 @@ export function readState(): LabState | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The node called `name` as the running lab made it (its address and runtime). */
+export function stateNode(name: string): LabNode {
+  const s = readState();
+  return (s && labNodes(s.workers, s.dockerWorkers ?? 0).find((n) => n.name === name)) ??
+    labNode(name, name === 'master' ? 0 : Number(name.replace(/^worker-/, '')));
 }
 
 export function writeState(s: LabState): void {

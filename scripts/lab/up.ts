@@ -1,6 +1,7 @@
 // `tskube lab up`: images, then the network (steps/*.sh), then per node a holder (its mount +
-// net namespace) and a containerd, the registry on the master, and finally the control plane
-// and the agents (cluster.ts). Steps are ordered and each waits on a deadline, not a sleep.
+// net namespace) and its runtime (containerd, or dockerd + dockershim on Docker workers), the
+// registry on the master, and finally the control plane and the agents (cluster.ts). Steps are
+// ordered and each waits on a deadline, not a sleep.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { logger } from '../../control/client/log.js';
 import { startCluster } from './cluster.js';
 import { startEtcd } from './etcd.js';
 import { checkout, labDir, labNodes, logsDir, REGISTRY, scriptsDir, type LabNode } from './config.js';
+import { startDockerd, startDockershim } from './docker.js';
 import { down } from './down.js';
 import { preflight } from './preflight.js';
 import { assertRunning, daemonEnv, readPid, run, startDaemon } from './procs.js';
@@ -18,11 +20,17 @@ import { httpGet, waitFor } from './wait.js';
 const log = logger('lab');
 const execFileP = promisify(execFile);
 export const REGISTRY_STORAGE = '/var/lib/tskube/registry';
-/** Host paths containerd 1.6 / libcni hard-code; bind-mounted per node inside the holder. */
-const HOST_MOUNT_POINTS = ['/run/containerd', '/var/lib/cni'];
+/** Host paths containerd 1.6 / dockerd / libcni hard-code; bind-mounted per node inside the holder. */
+const HOST_MOUNT_POINTS = ['/run/containerd', '/run/docker', '/var/lib/cni'];
 
-export async function up(workers: number, storage: 'sqlite' | 'etcd' = 'sqlite'): Promise<number> {
-  const problem = preflight();
+export interface UpOptions {
+  workers: number;
+  dockerWorkers?: number; // the last M workers run dockerd + dockershim instead of containerd
+  storage?: 'sqlite' | 'etcd';
+}
+
+export async function up(opts: UpOptions): Promise<number> {
+  const problem = preflight(opts.dockerWorkers ?? 0);
   if (problem) {
     console.error(problem);
     return 1;
@@ -33,16 +41,17 @@ export async function up(workers: number, storage: 'sqlite' | 'etcd' = 'sqlite')
     return 1;
   }
   try {
-    return await upLocked(workers, storage);
+    return await upLocked(opts.workers, opts.dockerWorkers ?? 0, opts.storage ?? 'sqlite');
   } finally {
     release();
   }
 }
 
-async function upLocked(workers: number, storage: 'sqlite' | 'etcd'): Promise<number> {
+async function upLocked(workers: number, dockerWorkers: number, storage: 'sqlite' | 'etcd'): Promise<number> {
   const existing = readState();
   if (existing?.complete && deadDaemons().length === 0) {
-    const note = existing.workers === workers ? '' : ` with ${existing.workers} workers (lab down first to change that)`;
+    const same = existing.workers === workers && (existing.dockerWorkers ?? 0) === dockerWorkers;
+    const note = same ? '' : ` with ${existing.workers} workers, ${existing.dockerWorkers ?? 0} on Docker (lab down first to change that)`;
     console.log(`tskube lab: already up${note} (${existing.nodes.join(', ')}); nothing to do`);
     console.log(`kubeconfig: ${path.join(labDir, 'kubeconfig')}`);
     return 0;
@@ -53,11 +62,11 @@ async function upLocked(workers: number, storage: 'sqlite' | 'etcd'): Promise<nu
   }
 
   const started = performance.now();
-  const nodes = labNodes(workers);
+  const nodes = labNodes(workers, dockerWorkers);
   mkdirSync(logsDir, { recursive: true });
   const createdDirs = HOST_MOUNT_POINTS.filter((d) => !existsSync(d));
   for (const d of createdDirs) mkdirSync(d, { recursive: true });
-  const state = { workers, nodes: nodes.map((n) => n.name), createdDirs, startedAt: new Date().toISOString() };
+  const state = { workers, dockerWorkers, nodes: nodes.map((n) => n.name), createdDirs, startedAt: new Date().toISOString() };
   writeState(state);
 
   try {
@@ -65,10 +74,14 @@ async function upLocked(workers: number, storage: 'sqlite' | 'etcd'): Promise<nu
     await step('network', () => network(nodes));
     await step('holders', () => Promise.all(nodes.map(startHolder)));
     await step('registry', () => startRegistry(nodes[0]!));
-    // Pushing and starting containerd are independent: overlap them.
+    // Pushing and starting the runtimes are independent: overlap them.
     const push = step('push images', () => execFileP('bash', [path.join(scriptsDir, 'images/push.sh'), REGISTRY], { env: daemonEnv() }));
-    await step('containerd', () => Promise.all(nodes.map(startContainerd)));
-    await push;
+    const docker = nodes.filter((n) => n.runtime === 'docker');
+    await Promise.all([
+      step('containerd', () => Promise.all(nodes.filter((n) => n.runtime === 'containerd').map(startContainerd))),
+      docker.length > 0 && step('docker', () => Promise.all(docker.map(async (n) => { await startDockerd(n); await startDockershim(n); }))),
+      push,
+    ]);
     const storageUrl = storage === 'etcd' ? await step('etcd', () => startEtcd(nodes)) : undefined;
     await startCluster(nodes, storageUrl);
     writeState({ ...state, complete: true });

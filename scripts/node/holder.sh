@@ -21,11 +21,13 @@ for e in "${entries[@]}"; do
   fi
 done
 
-# 2. paths containerd 1.6 and libcni hard-code: /run/containerd (shim sockets in s/, and the
-#    runc root and fifos `ctr run` uses) and the CNI result cache. Also hides a host
-#    containerd's socket from the node.
-mkdir -p "$DIR/run-containerd/s" "$DIR/cni/cache"
+# 2. paths containerd 1.6, dockerd 20.10 and libcni hard-code: /run/containerd (shim sockets
+#    in s/, and the runc root and fifos `ctr run` uses), /run/docker (plugin sockets) and the
+#    CNI result cache. Also hides a host containerd's socket from the node: a Docker node's
+#    dockerd would silently use it instead of starting its own containerd.
+mkdir -p "$DIR/run-containerd/s" "$DIR/run-docker" "$DIR/cni/cache"
 mount --bind "$DIR/run-containerd" /run/containerd
+mount --bind "$DIR/run-docker" /run/docker
 mount --bind "$DIR/cni/cache" /var/lib/cni
 
 touch "$DIR/holder.ready"

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     const pid = readPid('agent-worker-1')!;
     const idle0 = await sample(pid, 10_000);
     const pods = Array.from({ length: n }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: rss-${i}, labels: {bench: rss}}\nspec:\n  nodeName: worker-1\n  terminationGracePeriodSeconds: 1\n  containers: [{name: c, image: busybox, command: [sleep, "3600"]}]\n`).join('---\n');
-    const ap = await kubectl(kubeconfig, ['apply', '--validate=false', '-f', '-'], pods);
+    const ap = await kubectl(kubeconfig, ['apply', '-f', '-'], pods);
     if (ap.code !== 0) throw new Error(ap.stderr);
     await waitFor(`${n} pods running`, async () => {
       const r = await kubectl(kubeconfig, ['get', 'pods', '-l', 'bench=rss', '--no-headers']);

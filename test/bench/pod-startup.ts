@@ -1,12 +1,15 @@
 // Pod startup through the whole chain on one node — API create → scheduler-free pod (nodeName
-// set) → kubelet → containerd → Running observed by a watch — beside the raw CRI time of the
-// same steps (RunPodSandbox + CreateContainer + StartContainer) on the same containerd.
-// Usage: pod-startup.js [N=20] [--burst COUNT --rate PODS_PER_S]
+// set) → kubelet → runtime → Running observed by a watch — beside the raw CRI time of the same
+// steps (RunPodSandbox + CreateContainer + StartContainer) on the same runtime; on Docker
+// (dockerd behind the dockershim) also beside raw `docker run -d` on the same dockerd.
+// Usage: pod-startup.js [N=20] [--runtime containerd|docker] [--burst COUNT --rate PODS_PER_S]
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { R } from '../../control/client/resources.js';
-import { startKubeletStack, waitFor } from '../integration/cri-kubelet-stack.js';
+import { startKubeletStack, waitFor, type TestRuntimeName } from '../integration/cri-kubelet-stack.js';
 import { quantile, rawPodCycle, type Timings } from './cri-raw.js';
+import { rawDockerRuns } from './docker-raw.js';
 
 const NODE = 'bench-node';
 
@@ -26,8 +29,10 @@ async function main(): Promise<void> {
   const burstAt = args.indexOf('--burst');
   const burst = burstAt >= 0 ? Number(args[burstAt + 1]) : 0;
   const rate = args.includes('--rate') ? Number(args[args.indexOf('--rate') + 1]) : 5;
+  const runtime = (args.includes('--runtime') ? args[args.indexOf('--runtime') + 1] : 'containerd') as TestRuntimeName;
+  if (runtime !== 'containerd' && runtime !== 'docker') throw new Error(`--runtime wants containerd or docker, got ${runtime}`);
 
-  const stack = await startKubeletStack({ nodeName: NODE, subnet: '10.244.252.0/24' });
+  const stack = await startKubeletStack({ nodeName: NODE, subnet: '10.244.252.0/24', runtime });
   const { client, kubelet, ctr } = stack;
   try {
     await kubelet.cri.pullImage({ image: 'busybox' });
@@ -55,6 +60,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < n; i++) seq.push(await startPod(`seq-${i}`));
     const raw: Timings = {};
     for (let i = 0; i < n; i++) await rawPodCycle(kubelet.cri, i, ctr.cgroupRoot, raw);
+    if (runtime === 'docker') await rawDockerRuns(join(ctr.dir, 'docker.sock'), n, raw);
 
     const burstTimes: number[] = [];
     if (burst > 0) {
@@ -68,13 +74,17 @@ async function main(): Promise<void> {
     w.stop();
 
     const rawTotal = raw['start total']!;
-    console.log(`pod startup on containerd ${(await kubelet.cri.version()).runtime_version}, image present, ${n} sequential pods`);
+    const v = await kubelet.cri.version();
+    console.log(`pod startup on ${v.runtime_name} ${v.runtime_version}${runtime === 'docker' ? ' (dockershim)' : ''}, image present, ${n} sequential pods`);
     console.log(`${'ms'.padEnd(34)} ${'p50'.padStart(6)} ${'p90'.padStart(6)} ${'p99'.padStart(6)} ${'min'.padStart(6)} ${'n'.padStart(4)}`);
     console.log(row('kubelet: create → Running (watch)', seq));
     console.log(row('raw CRI: RunPodSandbox+Create+Start', rawTotal));
     for (const s of ['RunPodSandbox', 'CreateContainer', 'StartContainer']) console.log(row(`  raw ${s}`, raw[s]!));
+    for (const s of ['docker run -d (CLI)', 'create+start (API)']) if (raw[s]) console.log(row(`raw docker: ${s}`, raw[s]));
     if (burstTimes.length) console.log(row(`kubelet: ${burst} pods at ${rate}/s`, burstTimes));
-    console.log(`ratio p50 kubelet/raw = ${(quantile(seq, 0.5) / quantile(rawTotal, 0.5)).toFixed(2)} (target ≤ 2)`);
+    console.log(`ratio p50 kubelet/raw CRI = ${(quantile(seq, 0.5) / quantile(rawTotal, 0.5)).toFixed(2)} (target ≤ 2)`);
+    const dockerRun = raw['docker run -d (CLI)'] ?? raw['create+start (API)'];
+    if (dockerRun) console.log(`ratio p50 kubelet/raw docker run = ${(quantile(seq, 0.5) / quantile(dockerRun, 0.5)).toFixed(2)} (target ≤ 2)`);
 
     // Clean up through the API, as a user would.
     const pods = await client.list<Pod>(R.pods, { namespace: 'default', labelSelector: 'bench=startup' });
