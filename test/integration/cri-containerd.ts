@@ -94,7 +94,8 @@ export function writeCniConf(dir: string, podSubnet: string): void {
 }
 
 /** The holder owns the mount + net namespace: cgroup v1 remounts, per-run shim and CNI cache dirs.
- * hideContainerd puts a tmpfs over /run/containerd so a dockerd inside runs its own containerd. */
+ * hideContainerd puts tmpfs over /run/containerd and /run/docker so a dockerd inside runs its own
+ * containerd and leaves nothing in the host's /run/docker. */
 export function holderScript(dir: string, hideContainerd = false): string {
   const cg = CGROUP_V1.map((c) => `mkdir -p /sys/fs/cgroup/${c} && mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`).join('\n');
   return `set -e
@@ -103,7 +104,7 @@ mount -t tmpfs cgroup_root /sys/fs/cgroup
 ${cg}
 mkdir -p /sys/fs/cgroup/systemd && mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
 mkdir -p /sys/fs/cgroup/unified && mount -t cgroup2 none /sys/fs/cgroup/unified
-${hideContainerd ? 'mkdir -p /run/containerd && mount -t tmpfs tmpfs /run/containerd' : ''}
+${hideContainerd ? 'mkdir -p /run/containerd /run/docker && mount -t tmpfs tmpfs /run/containerd && mount -t tmpfs tmpfs /run/docker' : ''}
 mkdir -p /run/containerd/s /var/lib/cni
 mount --bind ${dir}/shim /run/containerd/s
 mount --bind ${dir}/cni-cache /var/lib/cni

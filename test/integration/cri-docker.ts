@@ -28,7 +28,8 @@ export async function startTestDocker(opts: NodeOptions = {}): Promise<TestDocke
   let shim: ChildProcess | undefined;
   const node = await startTestNode({ ...opts, prefix: 'tskube-crid', defaultSubnet: '10.244.249.0/24', hideContainerd: true, dirs: ['docker', 'x', 'dockershim'] }, async (n) => {
     const { dir } = n;
-    writeFileSync(join(dir, 'daemon.json'), '{}\n');
+    // 20.10 writes a trust key to /etc/docker unless told otherwise: keep it in this run's dir.
+    writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') }) + '\n');
     const sock = join(dir, 'docker.sock');
     const dockerd = n.spawnIn(['dockerd',
       '--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'docker'), '--exec-root', join(dir, 'x'),
