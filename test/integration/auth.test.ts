@@ -250,3 +250,26 @@ test('an admin kubeconfig copied elsewhere works; a tampered one does not', asyn
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /Unauthorized|must be logged in/);
 });
+
+test('with anonymous auth on, system:anonymous reads /version and /healthz (system:public-info-viewer) and nothing else', async () => {
+  const open = await startSecureServer(['--anonymous-auth', 'true']);
+  try {
+    const anon = fetchFor({ server: open.url, ca: readFileSync(open.pki.ca, 'utf8') });
+    const version = await anon('/version');
+    assert.equal(version.status, 200, await version.clone().text());
+    assert.ok(((await version.json()) as { gitVersion?: string }).gitVersion, '/version answers a version');
+    const health = await anon('/healthz');
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), 'ok');
+    const pods = await anon('/api/v1/namespaces/default/pods');
+    assert.equal(pods.status, 403);
+    const st = (await pods.json()) as { kind: string; reason: string; message: string };
+    assert.equal(st.kind, 'Status');
+    assert.equal(st.reason, 'Forbidden');
+    assert.equal(st.message, 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"');
+    // A wrong credential is still a 401, never a fall-through to anonymous.
+    assert.equal((await fetchFor({ server: open.url, ca: readFileSync(open.pki.ca, 'utf8'), token: 'not-a-token' })('/version')).status, 401);
+  } finally {
+    await open.stop();
+  }
+});
