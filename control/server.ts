@@ -19,6 +19,7 @@ import { reviewExtension } from './api/auth/review-handlers.js';
 import { reconcileDefaultPolicy } from './api/auth/bootstrap-policy.js';
 import { loadEncryptionConfig } from './api/encryption.js';
 import { setKubeletClientTls } from './api/proxy/kubelet-tls.js';
+import type { SecureServingOptions } from './serving/secure-serving.js';
 
 const log = logger('server');
 
@@ -60,6 +61,13 @@ export async function main(args: string[]): Promise<void> {
       'kubelet-client-certificate': { type: 'string' },
       'kubelet-client-key': { type: 'string' },
       'kubelet-certificate-authority': { type: 'string' },
+      // Serving certificates of the in-process scheduler and controller manager (:10259, :10257):
+      // <dir>/kube-scheduler.{crt,key} and <dir>/kube-controller-manager.{crt,key}; else self-signed.
+      'component-cert-dir': { type: 'string' },
+      // Client TLS to etcd (upstream's names).
+      'etcd-cafile': { type: 'string' },
+      'etcd-certfile': { type: 'string' },
+      'etcd-keyfile': { type: 'string' },
     },
   });
   const tlsFiles = [values['tls-cert-file'], values['tls-private-key-file']];
@@ -69,7 +77,10 @@ export async function main(args: string[]): Promise<void> {
   if (!host || !Number.isInteger(port)) throw new Error(`--listen must be host:port, got ${values.listen}`);
   const dataDir = resolve(values['data-dir']!);
   mkdirSync(dataDir, { recursive: true });
-  const backend = openStore(values.storage ?? `sqlite://${join(dataDir, 'state.db')}`);
+  if ((values['etcd-certfile'] || values['etcd-keyfile']) && !values['etcd-cafile']) throw new Error('--etcd-certfile and --etcd-keyfile need --etcd-cafile');
+  const etcdTls = values['etcd-cafile'] ? { ca: readFileSync(values['etcd-cafile'], 'utf8'),
+    cert: values['etcd-certfile'] && readFileSync(values['etcd-certfile'], 'utf8'), key: values['etcd-keyfile'] && readFileSync(values['etcd-keyfile'], 'utf8') } : undefined;
+  const backend = openStore(values.storage ?? `sqlite://${join(dataDir, 'state.db')}`, { etcdTls });
   const store = new Store(backend, values['encryption-provider-config'] ? loadEncryptionConfig(values['encryption-provider-config']) : undefined);
   const clientCA = values['client-ca-file'] ? readFileSync(values['client-ca-file'], 'utf8') : undefined;
   const auth = new ApiAuth(store, {
@@ -92,8 +103,8 @@ export async function main(args: string[]): Promise<void> {
   const { app, rest } = buildApiServer(store, {
     advertiseAddress: `${advertiseAddress}:${port}`,
     componentProbes: [
-      httpProbe('scheduler', 'http://127.0.0.1:10259/healthz'),
-      httpProbe('controller-manager', 'http://127.0.0.1:10257/healthz'),
+      httpProbe('scheduler', `${https ? 'https' : 'http'}://127.0.0.1:10259/healthz`),
+      httpProbe('controller-manager', `${https ? 'https' : 'http'}://127.0.0.1:10257/healthz`),
       storeProbe,
     ],
     extensions: [kubeletProxyExtension(), reviewExtension(auth)],
@@ -116,9 +127,16 @@ export async function main(args: string[]): Promise<void> {
   const client = new ApiClient({ server: `${https ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, userAgent: 'tskube-server',
     ...(auth.enforcing ? { token: auth.loopbackToken } : {}), insecureSkipTLSVerify: true });
   const stops: Array<() => unknown> = [];
+  // A secure API server means secure component endpoints too (HTTPS, delegated authn/authz).
+  const serving = (stem: string): SecureServingOptions | undefined => {
+    if (!https) return undefined;
+    const dir = values['component-cert-dir'];
+    const pair = dir ? { cert: readFileSync(join(dir, `${stem}.crt`), 'utf8'), key: readFileSync(join(dir, `${stem}.key`), 'utf8') } : {};
+    return { ...pair, clientCA };
+  };
   if (!disabled.has('controllers')) {
     const { startControllers } = await import('./controllers/index.js');
-    stops.push((await startControllers(client, { rootCA: clientCA })).stop);
+    stops.push((await startControllers(client, { rootCA: clientCA, serving: serving('kube-controller-manager') })).stop);
   }
   if (!disabled.has('dns')) {
     const dns = await startClusterDns(client, { listenAddress: advertiseAddress });
@@ -126,7 +144,7 @@ export async function main(args: string[]): Promise<void> {
   }
   if (!disabled.has('scheduler')) {
     const { startScheduler } = await import('./scheduler/index.js');
-    const s = await startScheduler(client, {});
+    const s = await startScheduler(client, { serving: serving('kube-scheduler') });
     stops.push(() => s.stop());
   }
 

@@ -13,11 +13,13 @@ import { applyPatch } from './patch.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { toScale } from './resources/apps.js';
 import type { Admission } from './admission/index.js';
+import type { UserInfo } from './auth/types.js';
 import { logger } from '../client/log.js';
 
 const log = logger('apiserver');
 
-export interface Target { def: ResourceDef; namespace?: string; name?: string; sub?: string }
+/** `user`: who asked, for admission (set by the HTTP layer when authentication is on). */
+export interface Target { def: ResourceDef; namespace?: string; name?: string; sub?: string; user?: UserInfo }
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const genSuffix = () => Array.from({ length: 5 }, () => 'bcdfghjklmnpqrstvwxz2456789'[Math.floor(Math.random() * 27)]).join('');
@@ -72,10 +74,10 @@ export class Rest {
     if (!m.name && m.generateName) m.name = `${m.generateName}${genSuffix()}`;
     await wrongTypesAreBadRequests(t, async () => {
       t.def.defaults?.(obj);
-      await this.admission.mutate('CREATE', t.def, obj);
+      await this.admission.mutate('CREATE', t.def, obj, undefined, undefined, t.user);
       const causes = t.def.validate?.(obj) ?? [];
       if (causes.length) throw invalid(t.def.kind, t.def.group, m.name ?? '', causes);
-      await this.admission.validate('CREATE', t.def, obj);
+      await this.admission.validate('CREATE', t.def, obj, undefined, undefined, t.user);
     });
     Object.assign(m, { uid: randomUUID(), creationTimestamp: now(), generation: 1 });
     delete m.resourceVersion; delete m.deletionTimestamp; delete m.deletionGracePeriodSeconds;
@@ -167,11 +169,11 @@ export class Rest {
     } else if (t.def.statusSubresource) obj.status = cur.status;
     await wrongTypesAreBadRequests(t, async () => {
       t.def.defaults?.(obj);
-      await this.admission.mutate('UPDATE', t.def, obj, cur, t.sub);
+      await this.admission.mutate('UPDATE', t.def, obj, cur, t.sub, t.user);
       await t.def.beforeUpdate?.(obj, { store: this.store, old: cur });
       const causes = t.sub === 'status' || trusted ? [] : t.def.validate?.(obj, cur) ?? [];
       if (causes.length) throw invalid(t.def.kind, t.def.group, t.name!, causes);
-      await this.admission.validate('UPDATE', t.def, obj, cur, t.sub);
+      await this.admission.validate('UPDATE', t.def, obj, cur, t.sub, t.user);
     });
     const specOf = t.def.specOf ?? ((o: Obj) => o.spec);
     if (JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(cur))) m.generation = (cur.metadata.generation ?? 0) + 1;
@@ -219,7 +221,7 @@ export class Rest {
     const pre = opts.preconditions ?? {};
     if (pre.uid && pre.uid !== cur.metadata.uid) throw conflict(t.def.resource, t.def.group, t.name!, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
     if (pre.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) throw conflict(t.def.resource, t.def.group, t.name!, 'Precondition failed: resourceVersion mismatch');
-    await this.admission.validate('DELETE', t.def, cur, cur);
+    await this.admission.validate('DELETE', t.def, cur, cur, t.sub, t.user);
     let grace: number | undefined = opts.gracePeriodSeconds;
     if (t.def.resource === 'pods' && cur.spec?.nodeName && cur.status?.phase !== 'Succeeded' && cur.status?.phase !== 'Failed') {
       grace ??= cur.spec.terminationGracePeriodSeconds ?? 30;

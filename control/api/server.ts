@@ -62,7 +62,7 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
   // forceCloseConnections: open watches must not hold a shutdown up.
   const https = opts.https && { key: opts.https.key, cert: opts.https.cert, ...(opts.https.ca ? { ca: opts.https.ca, requestCert: true, rejectUnauthorized: false } : {}) };
   const app = Fastify({ logger: false, bodyLimit: 3 * 1024 * 1024, forceCloseConnections: true, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
-  const rest = new Rest(store, new Admission(store, opts.admission));
+  const rest = new Rest(store, new Admission(store, { ...opts.admission, builtIn: opts.auth?.admissionChecks() }));
 
   // Every body is read as text, then parsed here, so a bad body becomes a Status, not a 500.
   app.removeAllContentTypeParsers();
@@ -102,6 +102,7 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
     const started = process.hrtime.bigint();
     const t = parseTarget(req.url);
     if (!t) throw new StatusError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.url.split('?')[0]})`);
+    if (opts.auth?.enforcing) t.user = opts.auth.userOf(req.raw);
     const q = req.query as Query;
     const verb = req.method === 'GET' ? (q.watch === 'true' || q.watch === '1' ? 'watch' : t.name ? 'get' : 'list') : req.method.toLowerCase();
     reply.raw.on('finish', () => {

@@ -1,6 +1,6 @@
 // The controller manager: every controller in one process over one set of shared informers
 // (upstream kube-controller-manager), leader-elected through the kube-system/kube-controller-manager
-// Lease, with /healthz and /metrics on 127.0.0.1:10257. `tskube server` calls startControllers(client).
+// Lease, with /healthz and /metrics on 127.0.0.1:10257 (HTTPS when `serving` is given). `tskube server` calls startControllers(client).
 import { Gauge, Registry } from 'prom-client';
 import { ApiClient } from '../client/api-client.js';
 import { logger } from '../client/log.js';
@@ -8,6 +8,7 @@ import { LeaderElector, runWhileLeading } from '../client/leaderelection.js';
 import { SharedInformers } from './informers.js';
 import { runControllerLoop, type Controller, type Running } from './util/run.js';
 import { startHealthServer } from './util/health-server.js';
+import type { SecureServingOptions } from '../serving/secure-serving.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { EndpointsController } from './endpoints/endpoints-controller.js';
@@ -38,6 +39,8 @@ export interface ControllerManagerOptions {
   leaderElect?: boolean;
   /** /healthz + /metrics port on 127.0.0.1 (default 10257; negative: none). */
   healthPort?: number;
+  /** HTTPS + delegated authn/authz on that port (upstream's secure serving); absent: plain HTTP. */
+  serving?: SecureServingOptions;
   /** The cluster CA (PEM) published as kube-root-ca.crt in every namespace; none without it. */
   rootCA?: string;
 }
@@ -90,6 +93,7 @@ export async function startControllers(client: ApiClient, opts: ControllerManage
   let elector: LeaderElector | undefined;
   const health = await startHealthServer({
     component: 'controller-manager', port: opts.healthPort ?? CONTROLLER_MANAGER_PORT, registry,
+    secure: opts.serving && { client, ...opts.serving },
     checks: { leaderElection: () => elector?.healthy() ?? true },
   });
 

@@ -6,6 +6,7 @@ import { ApiClient } from '../client/api-client.js';
 import { logger } from '../client/log.js';
 import { startControllers, CONTROLLER_MANAGER_PORT } from './index.js';
 import { untilSignal } from '../client/signals.js';
+import { servingFlags, servingFromFlags } from '../serving/flags.js';
 
 /** "40s", "5m", "300" → seconds. */
 export function parseDurationSeconds(v: string, flag: string): number {
@@ -25,6 +26,8 @@ export async function main(args: string[]): Promise<void> {
     'node-monitor-grace-period': { type: 'string' },
     'pod-eviction-timeout': { type: 'string' },
     'root-ca-file': { type: 'string' }, // published as kube-root-ca.crt in every namespace
+    'secure-port': { type: 'string' },
+    ...servingFlags,
   } });
   const disable = values.controllers!.split(',').filter((c) => c.startsWith('-')).map((c) => c.slice(1));
   const nodeLifecycle: Record<string, number> = {};
@@ -32,7 +35,8 @@ export async function main(args: string[]): Promise<void> {
   if (values['pod-eviction-timeout']) nodeLifecycle.defaultTolerationSeconds = parseDurationSeconds(values['pod-eviction-timeout'], '--pod-eviction-timeout');
   const client = values.kubeconfig ? ApiClient.fromKubeconfig(values.kubeconfig, 'tskube-controller-manager') : new ApiClient({ server: values.server!, userAgent: 'tskube-controller-manager' });
   const c = await startControllers(client, {
-    disable, nodeLifecycle, leaderElect: values['leader-elect'] !== 'false', healthPort: Number(values.port),
+    disable, nodeLifecycle, leaderElect: values['leader-elect'] !== 'false', healthPort: Number(values['secure-port'] ?? values.port),
+    serving: servingFromFlags(values, client, 'tskube-controller-manager'),
     rootCA: values['root-ca-file'] ? readFileSync(values['root-ca-file'], 'utf8') : undefined,
   });
   logger('controller-manager').info({ server: values.server, identity: c.identity }, 'controller manager running');

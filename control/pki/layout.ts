@@ -1,8 +1,10 @@
 // The cluster PKI on disk, laid out as Kubernetes The Hard Way does: a CA; the API server's
 // serving certificate (SANs: every master address, the `kubernetes` Service IP and names);
 // its client certificate for kubelets; a client certificate per component and per kubelet
-// (kubelet certificates serve :10250 too); the service-account signing key; an encryption
-// config for secrets at rest; and a kubeconfig per identity.
+// (kubelet certificates serve :10250 too, the scheduler's and controller manager's their ports); the service-account signing key; an encryption
+// config for secrets at rest; a kubeconfig per identity; and, as kubeadm, a separate etcd CA
+// with etcd's serving certificate and the API server's etcd client certificate (so no node or
+// user certificate of the cluster CA can talk to etcd).
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -36,6 +38,8 @@ export interface PkiFiles {
   kubeletClientCert: string; kubeletClientKey: string;
   saKey: string; saPub: string;
   encryptionConfig: string;
+  etcdCa: string; etcdCaKey: string; etcdServerCert: string; etcdServerKey: string;
+  apiserverEtcdClientCert: string; apiserverEtcdClientKey: string;
   kubeconfig(stem: string): string;
   kubeletCert(node: string): string;
   kubeletKey(node: string): string;
@@ -47,6 +51,8 @@ export function pkiFiles(dir: string): PkiFiles {
     dir, ca: p('ca.crt'), caKey: p('ca.key'), apiserverCert: p('apiserver.crt'), apiserverKey: p('apiserver.key'),
     kubeletClientCert: p('apiserver-kubelet-client.crt'), kubeletClientKey: p('apiserver-kubelet-client.key'),
     saKey: p('sa.key'), saPub: p('sa.pub'), encryptionConfig: p('encryption-config.yaml'),
+    etcdCa: p('etcd/ca.crt'), etcdCaKey: p('etcd/ca.key'), etcdServerCert: p('etcd/server.crt'), etcdServerKey: p('etcd/server.key'),
+    apiserverEtcdClientCert: p('apiserver-etcd-client.crt'), apiserverEtcdClientKey: p('apiserver-etcd-client.key'),
     kubeconfig: (stem) => p(`${stem}.kubeconfig`),
     kubeletCert: (n) => p(`kubelet-${n}.crt`), kubeletKey: (n) => p(`kubelet-${n}.key`),
   };
@@ -98,13 +104,26 @@ export async function initPki(o: PkiOptions): Promise<PkiFiles> {
   });
   await pair(ca, f.kubeletClientCert, f.kubeletClientKey, { cn: 'kube-apiserver-kubelet-client', o: ['system:masters'], usage: 'client' });
   for (const [stem, id] of Object.entries(COMPONENTS)) {
-    const kp = await pair(ca, path.join(o.dir, `${stem}.crt`), path.join(o.dir, `${stem}.key`), { ...id, usage: 'client' });
+    // The scheduler's and controller manager's certificates also serve their :10259 / :10257.
+    const serves = stem === 'kube-scheduler' || stem === 'kube-controller-manager';
+    const kp = await pair(ca, path.join(o.dir, `${stem}.crt`), path.join(o.dir, `${stem}.key`),
+      serves ? { ...id, usage: 'both', sans: ['localhost', '127.0.0.1', ...o.masterIps] } : { ...id, usage: 'client' });
     save(f.kubeconfig(stem), kubeconfigYaml({ cluster, server: o.server, caPem: ca.cert, user: id.cn, certPem: kp.cert, keyPem: kp.key }), true);
   }
   for (const n of o.nodes) {
     const kp = await pair(ca, f.kubeletCert(n.name), f.kubeletKey(n.name), { cn: `system:node:${n.name}`, o: ['system:nodes'], usage: 'both', sans: [n.name, n.ip] });
     save(f.kubeconfig(`kubelet-${n.name}`), kubeconfigYaml({ cluster, server: o.server, caPem: ca.cert, user: `system:node:${n.name}`, certPem: kp.cert, keyPem: kp.key }), true);
   }
+  mkdirSync(path.join(o.dir, 'etcd'), { recursive: true, mode: 0o700 });
+  let etcdCa: KeyPairPem;
+  if (o.reuse && existsSync(f.etcdCa) && existsSync(f.etcdCaKey)) etcdCa = { cert: readFileSync(f.etcdCa, 'utf8'), key: readFileSync(f.etcdCaKey, 'utf8') };
+  else {
+    etcdCa = await createCA('etcd-ca');
+    save(f.etcdCa, etcdCa.cert);
+    save(f.etcdCaKey, etcdCa.key, true);
+  }
+  await pair(etcdCa, f.etcdServerCert, f.etcdServerKey, { cn: 'etcd-server', usage: 'both', sans: ['localhost', '127.0.0.1', ...o.masterIps] });
+  await pair(etcdCa, f.apiserverEtcdClientCert, f.apiserverEtcdClientKey, { cn: 'kube-apiserver-etcd-client', usage: 'client' });
   if (!(o.reuse && existsSync(f.saKey))) {
     const sa = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     save(f.saKey, sa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, true);

@@ -8,6 +8,7 @@ import { LeaderElector, runWhileLeading } from '../client/leaderelection.js';
 import { logger } from '../client/log.js';
 import { SharedInformers } from '../controllers/informers.js';
 import { startHealthServer } from '../controllers/util/health-server.js';
+import type { SecureServingOptions } from '../serving/secure-serving.js';
 import { Scheduler } from './scheduler.js';
 
 export const SCHEDULER_PORT = 10259;
@@ -20,6 +21,8 @@ export interface SchedulerOptions {
   leaseName?: string;
   /** /healthz + /metrics port on 127.0.0.1 (default 10259 for default-scheduler, else none; negative: none). */
   healthPort?: number;
+  /** HTTPS + delegated authn/authz on that port (upstream's secure serving); absent: plain HTTP. */
+  serving?: SecureServingOptions;
 }
 
 export { Scheduler } from './scheduler.js';
@@ -45,6 +48,7 @@ export async function startScheduler(client: ApiClient, opts: SchedulerOptions =
   const merged = { contentType: registry.contentType, metrics: async () => (await registry.metrics()) + (active ? await active.s.registry.metrics() : '') } as unknown as Registry;
   const defaultPort = name === 'default-scheduler' ? SCHEDULER_PORT : -1;
   const health = await startHealthServer({ component: 'scheduler', port: opts.healthPort ?? defaultPort, registry: merged,
+    secure: opts.serving && { client, ...opts.serving },
     checks: { leaderElection: () => elector?.healthy() ?? true } });
   const leaseName = opts.leaseName ?? (name === 'default-scheduler' ? 'kube-scheduler' : name);
   elector = await runWhileLeading(client, {

@@ -19,17 +19,23 @@ export function parseEtcdUrl(rest: string): { hosts: string[]; prefix: string } 
   return { hosts: hosts.map((h) => `http://${h}`), prefix };
 }
 
+/** Client TLS to etcd (kube-apiserver's --etcd-cafile, --etcd-certfile, --etcd-keyfile), PEM. */
+export interface EtcdTls { ca: string; cert?: string; key?: string }
+
 export class EtcdBackend implements Backend {
   readonly client: Etcd3;
   private readonly prefix: string;
   private compacted = 0;
   private closed = false;
 
-  constructor(rest: string) {
-    const { hosts, prefix } = parseEtcdUrl(rest);
+  constructor(rest: string, tls?: EtcdTls) {
+    const parsed = parseEtcdUrl(rest);
+    const { prefix } = parsed;
+    const hosts = tls ? parsed.hosts.map((h) => h.replace(/^http:/, 'https:')) : parsed.hosts;
+    const credentials = tls && { rootCertificate: Buffer.from(tls.ca), ...(tls.cert && tls.key ? { certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) } : {}) };
     this.prefix = prefix;
     // etcd takes requests up to 1.5 MiB; answers (watch batches) may be larger than gRPC's 4 MiB default.
-    this.client = new Etcd3({ hosts, dialTimeout: 5000, grpcOptions: { 'grpc.max_receive_message_length': 64 << 20 } });
+    this.client = new Etcd3({ hosts, dialTimeout: 5000, grpcOptions: { 'grpc.max_receive_message_length': 64 << 20 }, ...(credentials ? { credentials } : {}) });
   }
 
   private k(key: string): Buffer { return enc(this.prefix + key); }

@@ -2,7 +2,7 @@
 // default) or etcd://host:2379[,host2:2379…][/prefix]. Query options: sync=full (sqlite:
 // fsync every commit), watchcache=false, compact=5m (compaction interval, 0 disables).
 import { SqliteBackend } from './sqlite.js';
-import { EtcdBackend } from './etcd.js';
+import { EtcdBackend, type EtcdTls } from './etcd.js';
 import { WatchCache } from './watch-cache.js';
 import { startCompactor, parseDuration } from './compactor.js';
 import type { Backend } from './backend.js';
@@ -14,15 +14,17 @@ export interface StoreOptions {
   watchCache?: boolean;
   /** Compaction interval in ms; 0 disables (default 5 minutes, as kube-apiserver). */
   compactIntervalMs?: number;
+  /** TLS (CA, client certificate and key) for etcd:// URLs. */
+  etcdTls?: EtcdTls;
 }
 
-const backends: Record<string, (rest: string, q: URLSearchParams) => Backend> = {
+const backends: Record<string, (rest: string, q: URLSearchParams, opts: StoreOptions) => Backend> = {
   'sqlite:': (rest, q) => {
     const sync = q.get('sync') ?? 'normal';
     if (sync !== 'normal' && sync !== 'full') throw new Error(`sqlite sync=${sync}: use normal or full`);
     return new SqliteBackend(rest, { sync });
   },
-  'etcd:': (rest) => new EtcdBackend(rest),
+  'etcd:': (rest, _q, opts) => new EtcdBackend(rest, opts.etcdTls),
 };
 
 /** An eventually consistent list (the watch cache's mirror) when the store has one; else a store list. */
@@ -37,7 +39,7 @@ export function openStore(url: string, opts: StoreOptions = {}): Backend {
   const q = new URLSearchParams(m[3] ?? '');
   const watchCache = q.has('watchcache') ? q.get('watchcache') !== 'false' : opts.watchCache ?? true;
   const interval = q.has('compact') ? parseDuration(q.get('compact')!) : opts.compactIntervalMs ?? 5 * 60_000;
-  const raw = open(m[2], q);
+  const raw = open(m[2], q, opts);
   const backend = watchCache ? new WatchCache(raw) : raw;
   const stop = startCompactor(backend, interval);
   const close = backend.close.bind(backend);

@@ -51,6 +51,7 @@ export async function startCluster(nodes: LabNode[], storageUrl?: string): Promi
       const have = new Set((JSON.parse(body) as { items?: { metadata?: { name?: string } }[] }).items?.map((i) => i.metadata?.name));
       return want.every((w) => have.has(w)) || undefined;
     }, 60_000, 200);
+    if (pki) await ApiClient.fromKubeconfig(kubeconfigFile, 'tskube-lab').request('PATCH', `/api/v1/nodes/${master.name}`, { metadata: { labels: { 'node-role.kubernetes.io/control-plane': '' } } }, 'application/merge-patch+json');
     console.log(`  ${'agents'.padEnd(12)} ${Math.round(performance.now() - t2)} ms (${want.length} nodes registered)`);
   }
   printKubeconfig();
@@ -75,8 +76,9 @@ function startAgent(n: LabNode): void {
     '--cgroup-root', n.cgroupRoot,
     ...(pki ? agentSecurityArgs(pki, n) : [])];
   if (n.name === 'master') {
-    args.push('--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule',
-      '--node-labels', 'node-role.kubernetes.io/control-plane=');
+    args.push('--register-with-taints', 'node-role.kubernetes.io/control-plane=:NoSchedule');
+    // NodeRestriction forbids a kubelet its node-role label: the admin sets it (labelMaster), as kubeadm does.
+    if (!pki) args.push('--node-labels', 'node-role.kubernetes.io/control-plane=');
   }
   startDaemon(`agent-${n.name}`, 'nsenter', args);
 }

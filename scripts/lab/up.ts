@@ -69,7 +69,7 @@ async function upLocked(workers: number, storage: 'sqlite' | 'etcd'): Promise<nu
     const push = step('push images', () => execFileP('bash', [path.join(scriptsDir, 'images/push.sh'), REGISTRY], { env: daemonEnv() }));
     await step('containerd', () => Promise.all(nodes.map(startContainerd)));
     await push;
-    const storageUrl = storage === 'etcd' ? await step('etcd', () => startEtcd(nodes[0]!)) : undefined;
+    const storageUrl = storage === 'etcd' ? await step('etcd', () => startEtcd(nodes)) : undefined;
     await startCluster(nodes, storageUrl);
     writeState({ ...state, complete: true });
   } catch (err) {

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { kubectl, kubectlPath, repoRoot, waitFor } from '../helpers/server.js';
+import { etcdctlTlsArgs, ETCD_ENDPOINT } from '../../scripts/lab/etcd.js';
+import { labIsSecure, pkiDir } from '../../scripts/lab/secure.js';
+import { pkiFiles } from '../../control/pki/layout.js';
 
 const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), ...args], { encoding: 'utf8', timeout: 180_000 });
 const kubeconfig = join(repoRoot, '.lab/kubeconfig');
@@ -126,11 +129,16 @@ test('patch (strategic, merge, json), label, annotate, scale, delete', async () 
 if (storage === 'etcd') {
   test('etcdctl shows the objects under /registry/<resource>/<namespace>/<name>', async () => {
     await k('create', 'configmap', 'seen-in-etcd', '--from-literal=a=b');
-    const r = spawnSync('etcdctl', ['--endpoints', '192.168.56.10:2379', 'get', '/registry/configmaps/default', '--prefix', '--keys-only'],
+    // The secure lab's etcd wants TLS with a client certificate of its own CA.
+    const tls = etcdctlTlsArgs(labIsSecure() ? pkiFiles(pkiDir) : undefined);
+    const plain = spawnSync('etcdctl', ['--endpoints', `http://${ETCD_ENDPOINT}`, '--dial-timeout', '2s', '--command-timeout', '3s', 'get', '/registry/configmaps/default', '--prefix', '--keys-only'], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    if (tls.length) assert.notEqual(plain.status, 0, 'etcd refuses a client without a certificate');
+    const endpoint = `${tls.length ? 'https' : 'http'}://${ETCD_ENDPOINT}`;
+    const r = spawnSync('etcdctl', ['--endpoints', endpoint, ...tls, 'get', '/registry/configmaps/default', '--prefix', '--keys-only'],
       { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^\/registry\/configmaps\/default\/seen-in-etcd$/m);
-    const v = spawnSync('etcdctl', ['--endpoints', '192.168.56.10:2379', 'get', '/registry/configmaps/default/seen-in-etcd', '--print-value-only'],
+    const v = spawnSync('etcdctl', ['--endpoints', endpoint, ...tls, 'get', '/registry/configmaps/default/seen-in-etcd', '--print-value-only'],
       { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
     assert.equal(JSON.parse(v.stdout).data.a, 'b');
   });

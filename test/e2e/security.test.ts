@@ -1,7 +1,8 @@
 // The secure lab (issue 7) end to end: a pod's projected service-account token (bound to the
 // pod, beside the cluster CA and its namespace) works from inside the pod for what its Role
 // allows and nothing more, and stops working once the pod is gone; the kubelet API refuses
-// anonymous callers.
+// anonymous callers; the scheduler's and controller manager's endpoints are HTTPS with
+// delegated authorization; NodeRestriction keeps a kubelet to its own Node.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { kubectl, repoRoot, waitFor } from '../helpers/server.js';
 import { loadKubeconfig } from '../../control/client/kubeconfig.js';
+import { fetchFromKubeconfig } from '../helpers/tls.js';
 
 const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), ...args], { encoding: 'utf8', timeout: 180_000 });
 const kubeconfig = join(repoRoot, '.lab/kubeconfig');
@@ -82,4 +84,32 @@ test("a pod's projected token: its Role's verbs only, bound to the pod's life", 
 test('the kubelet API refuses callers without credentials', () => {
   const r = tskube('lab', 'exec', 'master', '--', 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', 'https://192.168.56.11:10250/pods');
   assert.equal(r.stdout.trim(), '401');
+});
+
+test('the scheduler and controller manager serve HTTPS: /healthz to anyone, /metrics only to the authorized; kubectl get cs is Healthy', async () => {
+  const cs = await waitFor('components healthy', async () => {
+    const r = await kubectl(kubeconfig, ['get', 'cs', '--no-headers']);
+    return /^scheduler\s+Healthy/m.test(r.stdout) && /^controller-manager\s+Healthy/m.test(r.stdout) && r.stdout;
+  }, 30_000, 500);
+  assert.match(cs, /^sqlite-0\s+Healthy/m);
+  const pki = join(repoRoot, '.lab/pki');
+  const curl = (...args: string[]) => tskube('lab', 'exec', 'master', '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', join(pki, 'ca.crt'), ...args).stdout.trim();
+  for (const port of [10259, 10257]) {
+    assert.equal(curl(`https://127.0.0.1:${port}/healthz`), '200', `${port}: /healthz, certificate verified against the cluster CA`);
+    assert.equal(curl(`https://127.0.0.1:${port}/metrics`), '403', `${port}: anonymous /metrics`);
+    assert.equal(curl('--cert', join(pki, 'admin.crt'), '--key', join(pki, 'admin.key'), `https://127.0.0.1:${port}/metrics`), '200', `${port}: the admin's /metrics`);
+    assert.notEqual(curl(`http://127.0.0.1:${port}/healthz`), '200', `${port}: no plain HTTP`);
+  }
+});
+
+test("NodeRestriction: a kubelet's certificate patches its own Node status, not another's, and cannot claim a node-role", async () => {
+  const worker1 = fetchFromKubeconfig(join(repoRoot, '.lab/pki/kubelet-worker-1.kubeconfig'));
+  const patch = (path: string, body: unknown) => worker1(path, { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(body) });
+  const cond = { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: new Date().toISOString() }] } };
+  assert.equal((await patch('/api/v1/nodes/worker-1/status', cond)).status, 200);
+  assert.equal((await patch('/api/v1/nodes/worker-2/status', cond)).status, 403);
+  const role = await patch('/api/v1/nodes/worker-1', { metadata: { labels: { 'node-role.kubernetes.io/control-plane': '' } } });
+  assert.equal(role.status, 403);
+  assert.match(((await role.json()) as { message: string }).message, /is not allowed to modify labels: node-role\.kubernetes\.io\/control-plane/);
+  assert.match(await k(['get', 'node', 'master', '--show-labels', '--no-headers']), /node-role\.kubernetes\.io\/control-plane=/, 'the admin labelled the master');
 });

@@ -1,7 +1,9 @@
 // Test helper: a real etcd (Debian's etcd-server, /usr/bin/etcd) of 1 or 3 members on free
 // loopback ports in a temp dir, each member killable and restartable; cleaned up by stop().
+// With `tls` (PEM file paths) clients must use HTTPS and a certificate of that CA.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from '../helpers/server.js';
@@ -22,11 +24,19 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-async function healthy(port: number): Promise<boolean> {
-  try { return (await (await fetch(`http://127.0.0.1:${port}/health`)).json() as { health: string }).health === 'true'; } catch { return false; }
+export interface EtcdTlsFiles { ca: string; cert: string; key: string; clientCert: string; clientKey: string }
+
+async function healthy(port: number, tls?: EtcdTlsFiles): Promise<boolean> {
+  const dispatcher = tls && new Agent({ connect: { ca: readFileSync(tls.ca), cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey) } });
+  try {
+    const res = await undiciFetch(`${tls ? 'https' : 'http'}://127.0.0.1:${port}/health`, dispatcher ? { dispatcher } : {});
+    return (await res.json() as { health: string }).health === 'true';
+  } catch { return false; } finally { await dispatcher?.close(); }
 }
 
-export async function startEtcd(size = 1, opts: { quiet?: boolean } = {}): Promise<EtcdCluster> {
+export async function startEtcd(size = 1, opts: { quiet?: boolean; tls?: EtcdTlsFiles } = {}): Promise<EtcdCluster> {
+  const tls = opts.tls;
+  const scheme = tls ? 'https' : 'http';
   const dir = mkdtempSync(join(tmpdir(), `tskube-etcd-${process.pid}-`));
   const members: Member[] = [];
   for (let i = 0; i < size; i++) {
@@ -36,7 +46,8 @@ export async function startEtcd(size = 1, opts: { quiet?: boolean } = {}): Promi
   const launch = (m: Member) => {
     m.proc = spawn(etcdBin, [
       '--name', m.name, '--data-dir', m.dataDir,
-      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`, '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+      '--listen-client-urls', `${scheme}://127.0.0.1:${m.clientPort}`, '--advertise-client-urls', `${scheme}://127.0.0.1:${m.clientPort}`,
+      ...(tls ? ['--cert-file', tls.cert, '--key-file', tls.key, '--client-cert-auth', '--trusted-ca-file', tls.ca] : []),
       '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
       '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `tskube-${process.pid}`,
       '--logger', 'zap', '--log-level', opts.quiet === false ? 'info' : 'error',
@@ -56,7 +67,7 @@ export async function startEtcd(size = 1, opts: { quiet?: boolean } = {}): Promi
     },
     async start(i) {
       launch(members[i]);
-      await waitFor(`etcd member ${i} healthy (${members[i].log.slice(-300)})`, () => healthy(members[i].clientPort), 20_000);
+      await waitFor(`etcd member ${i} healthy (${members[i].log.slice(-300)})`, () => healthy(members[i].clientPort, tls), 20_000);
     },
     async stop() {
       for (let i = 0; i < members.length; i++) await cluster.kill(i);
@@ -65,7 +76,7 @@ export async function startEtcd(size = 1, opts: { quiet?: boolean } = {}): Promi
   };
   try {
     members.forEach(launch);
-    for (const m of members) await waitFor(`etcd ${m.name} healthy (${m.log.slice(-300)})`, () => healthy(m.clientPort), 20_000);
+    for (const m of members) await waitFor(`etcd ${m.name} healthy (${m.log.slice(-300)})`, () => healthy(m.clientPort, tls), 20_000);
   } catch (err) {
     await cluster.stop();
     throw err;

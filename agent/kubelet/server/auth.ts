@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import type { TLSSocket } from 'node:tls';
 import type { ApiClient } from '../../../control/client/api-client.js';
+import { DelegatingAuth, verbForMethod, type Caller } from '../../../control/serving/delegated-auth.js';
 
 export interface KubeletAuthOptions {
   nodeName: string;
@@ -20,15 +20,16 @@ export interface KubeletAuthOptions {
   anonymous?: boolean;
 }
 
-export interface Caller { username: string; groups: string[]; uid?: string }
+export type { Caller };
 export type Verdict = { ok: true; user: Caller } | { ok: false; code: 401 | 403; message: string };
 
 let current: KubeletAuthOptions | undefined;
+let delegated: DelegatingAuth | undefined;
 
 /** Set once by the agent before the kubelet starts; without it the server stays plain HTTP and open. */
 export function configureKubeletAuth(o: KubeletAuthOptions | undefined): void {
   current = o;
-  cache.clear();
+  delegated = o && new DelegatingAuth({ clientCerts: !!o.clientCAFile, client: o.client });
 }
 
 /** https.createServer options for :10250 when TLS is configured. */
@@ -48,48 +49,13 @@ export function subresourceFor(path: string): string {
   return 'proxy';
 }
 
-const verbFor = (method: string) => ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method] ?? method.toLowerCase();
-
-// TokenReview and SubjectAccessReview answers, cached briefly as upstream's webhook caches do.
-const cache = new Map<string, { until: number; value: unknown }>();
-async function cached<T>(key: string, ttlMs: (v: T) => number, f: () => Promise<T>): Promise<T> {
-  const hit = cache.get(key);
-  if (hit && hit.until > Date.now()) return hit.value as T;
-  const value = await f();
-  if (cache.size > 1000) cache.clear();
-  cache.set(key, { until: Date.now() + ttlMs(value), value });
-  return value;
-}
-
-async function authenticate(req: IncomingMessage, o: KubeletAuthOptions): Promise<Caller | { error: string } | undefined> {
-  const sock = req.socket as TLSSocket;
-  if (o.clientCAFile && sock.encrypted) {
-    const cert = sock.getPeerCertificate();
-    if (cert && Object.keys(cert).length) {
-      if (!sock.authorized) return { error: `client certificate rejected: ${String(sock.authorizationError)}` };
-      const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-      const cn = list(cert.subject?.CN)[0];
-      return cn ? { username: cn, groups: [...list(cert.subject?.O), 'system:authenticated'] } : { error: 'client certificate without a common name' };
-    }
-  }
-  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (m && o.client) {
-    const token = m[1]!;
-    type Review = { authenticated: boolean; user?: Caller; error?: string };
-    const review = await cached<Review>(`t:${token}`, (r) => (r.authenticated ? 120_000 : 10_000), () =>
-      o.client!.request<{ status?: { authenticated?: boolean; user?: Caller; error?: string } }>('POST', '/apis/authentication.k8s.io/v1/tokenreviews',
-        { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }).then((r) => ({ authenticated: !!r.status?.authenticated, user: r.status?.user, error: r.status?.error })));
-    return review.authenticated && review.user ? review.user : { error: review.error ?? 'invalid bearer token' };
-  }
-  return undefined;
-}
-
 /** Authenticates and authorizes one request to the kubelet API. */
 export async function checkKubeletRequest(req: IncomingMessage): Promise<Verdict> {
   const o = current;
-  if (!o) return { ok: true, user: { username: 'system:anonymous', groups: ['system:unauthenticated'] } };
+  const auth = delegated;
+  if (!o || !auth) return { ok: true, user: { username: 'system:anonymous', groups: ['system:unauthenticated'] } };
   let who: Caller | { error: string } | undefined;
-  try { who = await authenticate(req, o); } catch (err) { return { ok: false, code: 401, message: `Unauthorized: ${(err as Error).message}` }; }
+  try { who = await auth.authenticate(req); } catch (err) { return { ok: false, code: 401, message: `Unauthorized: ${(err as Error).message}` }; }
   if (who && 'error' in who) return { ok: false, code: 401, message: 'Unauthorized' };
   if (!who) {
     if (!o.anonymous) return { ok: false, code: 401, message: 'Unauthorized' };
@@ -97,19 +63,12 @@ export async function checkKubeletRequest(req: IncomingMessage): Promise<Verdict
   }
   const path = (req.url ?? '/').split('?')[0]!;
   const sub = subresourceFor(path);
-  const verb = verbFor(req.method ?? 'GET');
+  const verb = verbForMethod(req.method ?? 'GET');
   if (!o.client) return { ok: false, code: 403, message: 'Forbidden (no API client to authorize with)' };
   const user = who;
-  const key = `s:${user.username}:${user.groups.join(',')}:${verb}:${sub}`;
   let allowed: boolean;
   try {
-    allowed = await cached(key, (a: boolean) => (a ? 300_000 : 30_000), async () => {
-      const r = await o.client!.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-        apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
-        spec: { user: user.username, groups: user.groups, uid: user.uid, resourceAttributes: { verb, resource: 'nodes', subresource: sub, name: o.nodeName } },
-      });
-      return !!r.status?.allowed;
-    });
+    allowed = await auth.authorize(user, { verb, resource: 'nodes', subresource: sub, name: o.nodeName });
   } catch (err) { return { ok: false, code: 403, message: `Forbidden: authorization check failed: ${(err as Error).message}` }; }
   if (!allowed) return { ok: false, code: 403, message: `Forbidden (user=${user.username}, verb=${verb}, resource=nodes, subresource=${sub})` };
   return { ok: true, user };

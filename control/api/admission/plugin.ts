@@ -3,6 +3,7 @@
 // as upstream's two admission phases.
 import type { Obj, ResourceDef } from '../resource-def.js';
 import type { Store } from '../storage.js';
+import type { UserInfo } from '../auth/types.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -15,6 +16,8 @@ export interface AdmissionRequest {
   store: Store;
   /** The API server issues service-account tokens (TokenRequest is configured). */
   serviceAccountTokens?: boolean;
+  /** Who asked (absent for the server's own writes and when authentication is off). */
+  user?: UserInfo;
 }
 
 export interface AdmissionPlugin {

@@ -73,6 +73,8 @@ export const defaultClusterRoles: ClusterRole[] = [
   ]),
   role('system:discovery', [URL(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/openapi', '/openapi/*', '/version', '/version/'])]),
   role('system:public-info-viewer', [URL(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
+  // Who may scrape /metrics of the API server, kubelets, scheduler and controller manager.
+  role('system:monitoring', [URL(['get'], ['/metrics', '/metrics/slis', '/livez', '/readyz', '/healthz', '/livez/*', '/readyz/*', '/healthz/*'])]),
   role('system:auth-delegator', [R(['create'], ['authentication.k8s.io'], ['tokenreviews']), R(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])]),
   role('system:kube-scheduler', [
     R(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
@@ -112,6 +114,7 @@ export const defaultClusterRoleBindings: ClusterRoleBinding[] = [
   binding('system:basic-user', 'system:basic-user', [{ kind: 'Group', name: 'system:authenticated' }]),
   binding('system:discovery', 'system:discovery', [{ kind: 'Group', name: 'system:authenticated' }]),
   binding('system:public-info-viewer', 'system:public-info-viewer', [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'Group', name: 'system:unauthenticated' }]),
+  binding('system:monitoring', 'system:monitoring', [{ kind: 'Group', name: 'system:monitoring' }]),
   binding('system:kube-scheduler', 'system:kube-scheduler', [{ kind: 'User', name: 'system:kube-scheduler' }]),
   binding('system:kube-controller-manager', 'system:kube-controller-manager', [{ kind: 'User', name: 'system:kube-controller-manager' }]),
   binding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }]),

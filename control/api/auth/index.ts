@@ -16,6 +16,8 @@ import { NodeAuthorizer } from './node-authorizer.js';
 import { TokenFileAuthenticator } from './token-file.js';
 import { DEFAULT_ISSUER, ServiceAccountAuthenticator, TokenSigner } from './serviceaccount-token.js';
 import { AuditLog } from './audit.js';
+import { rbacEscalationCheck } from './escalation.js';
+import type { AdmissionPlugin } from '../admission/plugin.js';
 import { requestAttributes } from './request-info.js';
 import { ANONYMOUS, type Attributes, type TokenAuthenticator, type UserInfo } from './types.js';
 
@@ -80,6 +82,9 @@ export class ApiAuth {
   }
 
   async start(): Promise<void> { await this.rbac?.start(); }
+
+  /** Always-on admission steps that need the authorizers: RBAC escalation prevention. */
+  admissionChecks(): AdmissionPlugin[] { return this.rbac ? [rbacEscalationCheck(this.rbac, this.authz)] : []; }
   stop(): void { this.rbac?.stop(); this.audit?.close(); }
 
   /** Who made this request (system:anonymous when the chain is not installed). */

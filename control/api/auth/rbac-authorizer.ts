@@ -113,6 +113,15 @@ export class RbacAuthorizer implements Authorizer {
     return noOpinion();
   }
 
+  /** The next check re-lists instead of trusting the watch to have caught up (a Role and its binding in one apply). */
+  invalidate(): void { this.dirty = true; }
+
+  /** The (aggregated) rules a roleRef names from a binding in ns; undefined when the role is missing. */
+  async roleRefRules(ref: { kind: string; name: string }, ns: string | undefined): Promise<PolicyRule[] | undefined> {
+    const s = await this.snapshot();
+    return ref.kind === 'ClusterRole' ? s.clusterRoles.get(ref.name) : ref.kind === 'Role' && ns ? s.roles.get(`${ns}/${ref.name}`) : undefined;
+  }
+
   /** Every rule that applies to the user in ns (SelfSubjectRulesReview-style, for tests and tools). */
   async rulesFor(user: Attributes['user'], ns?: string): Promise<PolicyRule[]> {
     const s = await this.snapshot();

@@ -1,9 +1,11 @@
-// The plain-HTTP status endpoints of the scheduler (:10259) and controller manager (:10257):
-// /healthz, /livez, /readyz (what the API server's componentstatuses probes) and /metrics
-// (Prometheus text from the component's own prom-client registry).
-import { createServer, type Server } from 'node:http';
+// The status endpoints of the scheduler (:10259) and controller manager (:10257): /healthz,
+// /livez, /readyz (what the API server's componentstatuses probes) and /metrics (Prometheus
+// text from the component's own registry). HTTPS with delegated authn/authz when `secure` is
+// given (control/serving), plain HTTP for an insecure cluster.
+import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { logger } from '../../client/log.js';
+import { createComponentServer, type SecureServingOptions } from '../../serving/secure-serving.js';
 
 export interface HealthServerOptions {
   component: string;
@@ -12,6 +14,8 @@ export interface HealthServerOptions {
   registry: Registry;
   /** Named checks; each returns true when healthy. */
   checks?: Record<string, () => boolean>;
+  /** Serve HTTPS behind delegated authentication and authorization. */
+  secure?: SecureServingOptions;
 }
 
 export interface HealthServer { port: number; close(): Promise<void> }
@@ -19,7 +23,7 @@ export interface HealthServer { port: number; close(): Promise<void> }
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer | undefined> {
   const log = logger(opts.component);
   if (opts.port < 0) return undefined;
-  const server: Server = createServer((req, res) => {
+  const server: Server = await createComponentServer(opts.component, opts.secure, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
       const failed = Object.entries(opts.checks ?? {}).filter(([, ok]) => !ok()).map(([n]) => n);
@@ -49,6 +53,6 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     return undefined;
   }
   const port = (server.address() as { port: number }).port;
-  log.info({ url: `http://${host}:${port}/healthz` }, 'serving healthz and metrics');
+  log.info({ url: `${opts.secure ? 'https' : 'http'}://${host}:${port}/healthz` }, 'serving healthz and metrics');
   return { port, close: () => new Promise((r) => server.close(() => r())) };
 }
