@@ -1,6 +1,7 @@
 // The kubelet, wired: CRI connection, node registration + status + lease, the pod informer
 // (pods bound to this node) feeding the pod workers' queue, the PLEG, and the HTTP server.
 // Each piece lives in the folder named after its concept; this file only connects them.
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient } from '../../control/client/api-client.js';
@@ -33,6 +34,7 @@ export interface Kubelet {
 export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ server: cfg.server, userAgent: `kubelet/${cfg.nodeName}` })): Promise<Kubelet> {
   const log = logger('kubelet', { node: cfg.nodeName });
   const metrics = kubeletMetrics();
+  mkdirSync(cfg.rootDir, { recursive: true }); // upstream setupDataDirs: node status reads its filesystem
   const cri = await connectCri(cfg.runtimeEndpoint, { waitMs: 60_000 });
   const v = await cri.version();
   log.info({ runtime: v.runtime_name, version: v.runtime_version, endpoint: cfg.runtimeEndpoint }, 'connected to container runtime');

@@ -17,6 +17,8 @@ export interface WriteContext {
 export interface TableSpec {
   columns: TableColumnDefinition[]; // after the leading Name column; Age is added where `age` says
   cells(obj: Obj): unknown[];
+  /** The Name cell, when it is more than metadata.name (a default StorageClass's "(default)"). */
+  name?(obj: Obj): unknown;
 }
 
 export interface ResourceDef {

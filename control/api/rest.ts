@@ -21,7 +21,13 @@ const log = logger('apiserver');
 /** `user`: who asked, for admission (set by the HTTP layer when authentication is on). */
 export interface Target { def: ResourceDef; namespace?: string; name?: string; sub?: string; user?: UserInfo }
 
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+/** RFC 3339 to the second (metav1.Time), formatted once per second. */
+let nowCache = { sec: -1, text: '' };
+const now = () => {
+  const sec = Math.floor(Date.now() / 1000);
+  if (sec !== nowCache.sec) nowCache = { sec, text: new Date(sec * 1000).toISOString().slice(0, 19) + 'Z' };
+  return nowCache.text;
+};
 const genSuffix = () => Array.from({ length: 5 }, () => 'bcdfghjklmnpqrstvwxz2456789'[Math.floor(Math.random() * 27)]).join('');
 
 export class Rest {

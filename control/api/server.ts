@@ -12,6 +12,7 @@ import { apiGroup, apiGroupList, apiResourceList, coreVersions, setExtraGroups, 
 import { StatusError, badRequest, internal, notFound, unsupportedMediaType } from './status.js';
 import { toTable, wantsTable } from './table.js';
 import { serveWatch } from './watch.js';
+import { serveList } from './list-stream.js';
 import { toComponentStatus, type ComponentProbe } from './resources/componentstatuses.js';
 import type { ApiExtension, SubresourceHandler } from './extension.js';
 import { registerOpenApi, unknownFields } from './openapi/index.js';
@@ -22,6 +23,22 @@ import type { ApiAuth } from './auth/index.js';
 const log = logger('apiserver');
 const requests = new client.Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and code', labelNames: ['verb', 'resource', 'code'] });
 const latency = new client.Histogram({ name: 'apiserver_request_duration_seconds', help: 'API request latency', labelNames: ['verb', 'resource'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
+
+// Label-bound children, looked up by one string key instead of hashing labels per request.
+const requestChildren = new Map<string, ReturnType<typeof requests.labels>>();
+const latencyChildren = new Map<string, ReturnType<typeof latency.labels>>();
+function metricsFor(verb: string, resource: string, code: number): void {
+  const key = `${verb} ${resource} ${code}`;
+  let c = requestChildren.get(key);
+  if (!c) requestChildren.set(key, c = requests.labels({ verb, resource, code }));
+  c.inc();
+}
+function latencyFor(verb: string, resource: string): ReturnType<typeof latency.labels> {
+  const key = `${verb} ${resource}`;
+  let h = latencyChildren.get(key);
+  if (!h) latencyChildren.set(key, h = latency.labels({ verb, resource }));
+  return h;
+}
 
 type Query = Record<string, string | undefined>;
 
@@ -106,8 +123,8 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
     const q = req.query as Query;
     const verb = req.method === 'GET' ? (q.watch === 'true' || q.watch === '1' ? 'watch' : t.name ? 'get' : 'list') : req.method.toLowerCase();
     reply.raw.on('finish', () => {
-      requests.inc({ verb, resource: t.def.resource, code: reply.statusCode });
-      if (verb !== 'watch') latency.observe({ verb, resource: t.def.resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      metricsFor(verb, t.def.resource, reply.statusCode);
+      if (verb !== 'watch') latencyFor(verb, t.def.resource).observe(Number(process.hrtime.bigint() - started) / 1e9);
     });
     const body = () => {
       const obj = parseBody(req.body, String(req.headers['content-type'] ?? ''));
@@ -129,18 +146,21 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
       case 'GET': {
         if (verb === 'watch') {
           reply.hijack();
-          try { await serveWatch(store, t, q, asTable, reply.raw); } catch (err) {
-            if (!reply.raw.headersSent) { const se = err instanceof StatusError ? err : internal(String(err)); reply.raw.writeHead(se.code, { 'content-type': 'application/json' }).end(JSON.stringify(se.toStatus())); }
-            else reply.raw.end();
-          }
+          try { await serveWatch(store, t, q, asTable, reply.raw); } catch (err) { failHijacked(reply, err); }
           return;
         }
         if (t.name) {
           const obj = await rest.get(t);
           return asTable && !t.sub ? toTable(t.def, [obj], obj.metadata.resourceVersion) : obj;
         }
+        if (!asTable) {
+          // Streamed: a full list of many objects is never one array or one string in memory.
+          reply.hijack();
+          try { await serveList(store, t, q, reply.raw); } catch (err) { failHijacked(reply, err); }
+          return;
+        }
         const list = await rest.list(t, q);
-        return asTable ? toTable(t.def, list.items, list.metadata.resourceVersion) : list;
+        return toTable(t.def, list.items, list.metadata.resourceVersion);
       }
       case 'POST':
         if (t.sub === 'binding') return reply.code(201).send(await rest.bind(t, body()));
@@ -169,6 +189,14 @@ export function buildApiServer(store: Store, opts: ApiServerOptions): { app: Fas
   };
   for (const prefix of ['/api/*', '/apis/*']) app.all(prefix, handle);
   return { app, rest };
+}
+
+/** An error on a hijacked reply: a Status if nothing was written yet, else the stream ends. */
+function failHijacked(reply: FastifyReply, err: unknown): void {
+  if (reply.raw.headersSent) { reply.raw.end(); return; }
+  const se = err instanceof StatusError ? err : internal(String(err));
+  if (!(err instanceof StatusError)) log.error({ err }, 'unexpected error');
+  reply.raw.writeHead(se.code, { 'content-type': 'application/json' }).end(JSON.stringify(se.toStatus()));
 }
 
 /** fieldValidation=Strict: unknown fields are a 400, with upstream's message. */

@@ -48,7 +48,7 @@ export function toTable(def: ResourceDef, objs: Obj[], resourceVersion: string, 
     metadata: { resourceVersion },
     columnDefinitions: withHeaders ? tableColumns(def) : [],
     rows: objs.map((o) => ({
-      cells: [o.metadata?.name, ...(def.table ? def.table.cells(o) : [age(o.metadata?.creationTimestamp)])],
+      cells: [def.table?.name ? def.table.name(o) : o.metadata?.name, ...(def.table ? def.table.cells(o) : [age(o.metadata?.creationTimestamp)])],
       object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
     })),
   };

@@ -19,12 +19,25 @@ export interface WatchQuery {
   allowWatchBookmarks?: string;
 }
 
+/** The JSON line of the last event sent: built once and shared by every watcher the same
+ *  decoded event reaches (the watch cache fans it out back to back). One slot, not a map. */
+let lastLine: { obj: Obj; type: string; def: Target['def']; line: string } | undefined;
+
+function eventLine(t: Target, type: string, obj: Obj): string {
+  const l = lastLine;
+  if (l && l.obj === obj && l.type === type && l.def === t.def) return l.line;
+  const line = JSON.stringify({ type, object: withType(t.def, obj) }) + '\n';
+  lastLine = { obj, type, def: t.def, line };
+  return line;
+}
+
 export async function serveWatch(store: Store, t: Target, q: WatchQuery, asTable: boolean, res: ServerResponse): Promise<void> {
   const labels = parseLabelSelector(q.labelSelector);
   const fields = parseFieldSelector(q.fieldSelector);
   const matches = (o: Obj | undefined) => !!o && labels(o.metadata?.labels) && fields(o);
   let headersSent = false;
   const send = (type: string, obj: Obj) => {
+    if (!asTable && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) { res.write(eventLine(t, type, obj)); return; }
     const object = asTable && type !== 'ERROR' && type !== 'BOOKMARK' ? toTable(t.def, [withType(t.def, obj)], obj.metadata?.resourceVersion, !headersSent) : type === 'ERROR' ? obj : withType(t.def, obj);
     if (asTable && type !== 'ERROR') headersSent = true;
     res.write(JSON.stringify({ type, object }) + '\n');

@@ -29,13 +29,17 @@ export const R = {
   serviceaccounts: core('serviceaccounts', 'ServiceAccount'),
   resourcequotas: core('resourcequotas', 'ResourceQuota'),
   limitranges: core('limitranges', 'LimitRange'),
+  persistentvolumes: core('persistentvolumes', 'PersistentVolume', false),
+  persistentvolumeclaims: core('persistentvolumeclaims', 'PersistentVolumeClaim'),
   deployments: apps('deployments', 'Deployment'),
   replicasets: apps('replicasets', 'ReplicaSet'),
   daemonsets: apps('daemonsets', 'DaemonSet'),
   statefulsets: apps('statefulsets', 'StatefulSet'),
+  controllerrevisions: apps('controllerrevisions', 'ControllerRevision'),
   jobs: grouped('batch', 'jobs', 'Job'),
   leases: grouped('coordination.k8s.io', 'leases', 'Lease'),
   endpointslices: grouped('discovery.k8s.io', 'endpointslices', 'EndpointSlice'),
+  storageclasses: { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', namespaced: false },
 } as const;
 
 export function apiVersionOf(r: ResourceRef): string {

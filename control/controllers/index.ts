@@ -23,6 +23,8 @@ import { DaemonSetController } from './daemonset/daemonset-controller.js';
 import { JobController, type JobOptions } from './job/job-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { RootCACertPublisher } from './rootcacertpublisher/publisher.js';
+import { PersistentVolumeController } from './persistentvolume/pv-controller.js';
+import { PVCProtectionController, PVProtectionController } from './persistentvolume/protection.js';
 
 export { EventRecorder } from './events.js';
 export { SharedInformers } from './informers.js';
@@ -74,6 +76,9 @@ export async function startControllers(client: ApiClient, opts: ControllerManage
       { name: 'daemonset', make: () => new DaemonSetController(client, informers), workers: 2 },
       { name: 'job', make: () => new JobController(client, informers, opts.job), workers: 2 },
       { name: 'statefulset', make: () => new StatefulSetController(client, informers), workers: 2 },
+      { name: 'persistentvolume-binder', make: () => new PersistentVolumeController(client, informers), workers: 1 },
+      { name: 'pvc-protection', make: () => new PVCProtectionController(client, informers), workers: 1 },
+      { name: 'pv-protection', make: () => new PVProtectionController(client, informers), workers: 1 },
     ];
     const disabled = new Set(opts.disable ?? []);
     // Construct all first (they register informer handlers), then list once and run them.

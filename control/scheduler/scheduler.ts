@@ -3,6 +3,7 @@
 // (schedule.ts), assumed in the cache, and bound through pods/binding without blocking the next.
 // Pods that fit nowhere get PodScheduled=False + a FailedScheduling event and wait for a change.
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from '../client/api-client.js';
 import { keyOf } from '../client/informer.js';
@@ -18,6 +19,7 @@ import { defaultProfile, type Profile } from './plugins/index.js';
 import type { VolumeLookup } from './plugins/volume-binding.js';
 import type { Informer } from '../client/informer.js';
 import { schedulePod } from './schedule.js';
+import { VolumePreBinder } from './volume-prebind.js';
 
 type P = Pod & KubeObject;
 
@@ -36,6 +38,8 @@ export class Scheduler {
   private readonly firstSeen = new Map<string, number>(); // pod key → first time queued (latency metric)
   private pvcInf?: Informer<PersistentVolumeClaim & KubeObject>;
   private pvInf?: Informer<PersistentVolume & KubeObject>;
+  private scInf?: Informer<StorageClass & KubeObject>;
+  private readonly volumes: VolumePreBinder;
   readonly registry = new Registry();
   private readonly attempts = new Counter({ name: 'scheduler_schedule_attempts_total', help: 'Scheduling attempts by result.', labelNames: ['result', 'profile'], registers: [this.registry] });
   private readonly latency = new Histogram({ name: 'scheduler_pod_scheduling_duration_seconds', help: 'From a pod first queued to its binding.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60], registers: [this.registry] });
@@ -46,7 +50,10 @@ export class Scheduler {
     const volumes: VolumeLookup = {
       claim: (ns, name) => this.pvcInf?.get(`${ns}/${name}`),
       volume: (name) => this.pvInf?.get(name),
+      volumes: () => this.pvInf?.list() ?? [],
+      storageClass: (name) => this.scInf?.get(name),
     };
+    this.volumes = new VolumePreBinder(client, volumes);
     this.profile = profile ?? defaultProfile(volumes);
     const q = this.queue, parked = this.unschedulable;
     new Gauge({ name: 'scheduler_pending_pods', help: 'Pending pods by queue.', labelNames: ['queue'], registers: [this.registry],
@@ -110,14 +117,16 @@ export class Scheduler {
     this.log.info({ schedulerName: this.schedulerName }, 'scheduler started');
   }
 
-  /** PersistentVolumeClaims and PersistentVolumes are watched only when the API server serves them. */
+  /** PersistentVolumeClaims, PersistentVolumes and StorageClasses are watched only when the API server serves them. */
   private async watchVolumesIfServed(): Promise<void> {
     try {
       const core = await this.client.request<{ resources: Array<{ name: string }> }>('GET', '/api/v1');
       const has = (n: string) => core.resources.some((r) => r.name === n);
       if (has('persistentvolumeclaims')) this.pvcInf = this.informers.for({ group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true });
       if (has('persistentvolumes')) this.pvInf = this.informers.for({ group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false });
-      for (const inf of [this.pvcInf, this.pvInf]) inf?.onChange(() => this.retryUnschedulable());
+      const storage = await this.client.request<{ resources: Array<{ name: string }> }>('GET', '/apis/storage.k8s.io/v1').catch(() => ({ resources: [] }));
+      if (storage.resources.some((r) => r.name === 'storageclasses')) this.scInf = this.informers.for({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', namespaced: false });
+      for (const inf of [this.pvcInf, this.pvInf, this.scInf]) inf?.onChange(() => this.retryUnschedulable());
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'discovery failed; volumes with claims will not schedule');
     }
@@ -161,6 +170,8 @@ export class Scheduler {
   private async bindNow(pod: P, node: string): Promise<void> {
     const { name, namespace } = pod.metadata as { name: string; namespace: string };
     try {
+      const n = this.nodeInf.get(node);
+      if (n) await this.volumes.preBind(pod, n);
       await this.client.createSubresource(R.pods, name, namespace, 'binding', {
         apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid: pod.metadata?.uid },
         target: { apiVersion: 'v1', kind: 'Node', name: node },

@@ -61,11 +61,15 @@ export class EtcdBackend implements Backend {
     return res.kvs[0] && this.toKv(res.kvs[0]);
   }
 
+  /** One round trip: compare-create + put; the revision is the txn header's. */
   async create(key: string, value: string): Promise<KeyValue> {
-    const { res, revision } = await this.txn(key,
-      [{ key: this.k(key), target: 'Create', result: 'Equal', create_revision: 0 }],
-      [{ request_put: { key: this.k(key), value: enc(value) } }]);
+    const k = this.k(key);
+    const res = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: k, value: enc(value) } }],
+    });
     if (!res.succeeded) throw new StoreError('KeyExists', key);
+    const revision = Number(res.header.revision);
     return { key, value, createRevision: revision, modRevision: revision };
   }
 

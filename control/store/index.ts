@@ -32,6 +32,11 @@ export function cachedList(backend: Backend, prefix: string): Promise<import('./
   return backend instanceof WatchCache ? backend.cachedList(prefix) : backend.list(prefix);
 }
 
+/** One key from the watch cache's mirror of its resource (eventually consistent); else a store get. */
+export function cachedGet(backend: Backend, key: string): Promise<import('./backend.js').KeyValue | undefined> {
+  return backend instanceof WatchCache ? backend.cachedGet(key) : backend.get(key);
+}
+
 export function openStore(url: string, opts: StoreOptions = {}): Backend {
   const m = /^([a-z0-9]+:)\/\/([^?]*)(?:\?(.*))?$/.exec(url);
   const open = m && backends[m[1]];

@@ -2,50 +2,59 @@
 // a SQL table: one append-only row per write (revision = row id), the newest row per key is
 // the current value, a deleted flag marks tombstones, and compaction drops old rows.
 // Writes in one event-loop turn are group-committed; sync=full (sqlite:///path?sync=full)
-// makes every acknowledged write durable (an fsync per commit).
+// makes every acknowledged write durable (an fsync per commit), committed on a writer thread.
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { Backend, failure, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
+import { applyBatch, compactRows, openDb, prepare, settleBatch, toKv, type Row, type Statements, type WriteOp, type WriteResult } from './sqlite-batch.js';
 
-interface Batch { rev: number; events: StoreEvent[] }
-interface Pending { op: (b: Batch) => KeyValue; resolve(kv: KeyValue): void; reject(err: unknown): void }
-interface Row { rev: number; key: string; value: string; create_rev: number; deleted: number }
-
-const toKv = (r: Row): KeyValue => ({ key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.rev });
+interface Pending { op: WriteOp; resolve(kv: KeyValue): void; reject(err: unknown): void }
+type Reply = { results: WriteResult[] } | { error: string } | Record<string, never>;
 
 export class SqliteBackend implements Backend {
   private db: Database.Database;
   private events = new EventEmitter();
   private queue: Pending[] = [];
   private compacted = 0;
-  private stmts;
+  private stmts: Statements;
+  /** sync=full: the thread that commits (and fsyncs) batches and compactions. It answers in
+   *  order, so replies are matched by position; one batch is in flight at a time. */
+  private writer?: { worker: Worker; waiting: Array<{ done(msg: Reply): void; fail(err: Error): void }>; batch?: Promise<void>; broken?: Error };
 
   constructor(path: string, opts: { sync?: 'normal' | 'full' } = {}) {
     this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS kv (
-        rev INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT NOT NULL,
-        create_rev INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
-      CREATE INDEX IF NOT EXISTS kv_key_rev ON kv (key, rev);
-      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
+    openDb(this.db, opts.sync ?? 'normal');
     this.events.setMaxListeners(0);
-    this.stmts = {
-      latest: this.db.prepare<[string], Row>('SELECT * FROM kv WHERE key = ? ORDER BY rev DESC LIMIT 1'),
-      insert: this.db.prepare('INSERT INTO kv (rev, key, value, create_rev, deleted) VALUES (?, ?, ?, ?, ?)'),
-      list: this.db.prepare<[string, string], Row>(`SELECT kv.* FROM kv JOIN (SELECT MAX(rev) AS rev FROM kv
-        WHERE key >= ? AND key < ? GROUP BY key) last ON kv.rev = last.rev WHERE kv.deleted = 0 ORDER BY kv.key`),
-      since: this.db.prepare<[number, string, string], Row>('SELECT * FROM kv WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
-      prevOf: this.db.prepare<[string, number], Row>('SELECT * FROM kv WHERE key = ? AND rev < ? ORDER BY rev DESC LIMIT 1'),
-      // The AUTOINCREMENT counter, not MAX(rev): compaction may drop the newest rows (tombstones).
-      maxRev: this.db.prepare<[], { rev: number | null }>(`SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'kv'), 0),
-        COALESCE((SELECT MAX(rev) FROM kv), 0)) AS rev`),
-      getMeta: this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?'),
-      setMeta: this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
-      compact: this.db.prepare(`DELETE FROM kv WHERE rev <= ? AND (deleted = 1 OR rev < (SELECT MAX(rev) FROM kv k2 WHERE k2.key = kv.key))`),
-    };
+    this.stmts = prepare(this.db);
     this.compacted = this.stmts.getMeta.get('compacted')?.value ?? 0;
+    if (opts.sync === 'full') this.startWriter(path);
+  }
+
+  private startWriter(path: string): void {
+    const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: { path } });
+    const w: NonNullable<SqliteBackend['writer']> = { worker, waiting: [] };
+    this.writer = w;
+    worker.on('message', (msg: Reply) => {
+      w.waiting.shift()?.done(msg);
+      if (!w.waiting.length) worker.unref();
+    });
+    worker.on('error', (err) => {
+      w.broken = err;
+      for (const x of w.waiting.splice(0)) x.fail(err);
+      for (const o of this.queue.splice(0)) o.reject(err);
+    });
+    worker.unref();
+  }
+
+  private post(msg: { ops: WriteOp[] } | { compact: number } | { close: true }): Promise<Reply> {
+    const w = this.writer!;
+    if (w.broken) return Promise.reject(w.broken);
+    return new Promise((done, fail) => {
+      w.waiting.push({ done, fail });
+      w.worker.ref(); // work in flight keeps the process alive, as a pending fsync would
+      w.worker.postMessage(msg);
+    });
   }
 
   private current(key: string): Row | undefined {
@@ -53,49 +62,45 @@ export class SqliteBackend implements Backend {
     return r && !r.deleted ? r : undefined;
   }
 
-  /** Inside a batch: appends the row for this write with the next revision. */
-  private write(b: Batch, key: string, value: string, createRev: number | null, deleted: boolean, prev?: Row): KeyValue {
-    const rev = ++b.rev;
-    this.stmts.insert.run(rev, key, value, createRev ?? rev, deleted ? 1 : 0);
-    const kv: KeyValue = { key, value, createRevision: createRev ?? rev, modRevision: rev };
-    b.events.push({ type: deleted ? 'DELETE' : 'PUT', kv, prev: prev && toKv(prev) });
-    return kv;
-  }
-
   /**
-   * Group commit: writes arriving in the same event-loop turn share one transaction, so one
-   * fsync (sync=full) acknowledges them all — etcd batches its raft entries the same way.
-   * Each op checks before it writes, so a refused op (StoreError) leaves nothing behind.
+   * Group commit: writes arriving in the same event-loop turn (and, with the writer thread,
+   * while the previous batch commits) share one transaction, so one fsync (sync=full)
+   * acknowledges them all — etcd batches its raft entries the same way.
    */
-  private enqueue(op: (b: Batch) => KeyValue): Promise<KeyValue> {
+  private enqueue(op: WriteOp): Promise<KeyValue> {
     return new Promise((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
-      if (this.queue.length === 1) setImmediate(() => this.flush());
+      if (this.queue.length === 1 && !this.writer?.batch) setImmediate(() => this.flush());
     });
   }
 
   private flush(): void {
+    if (!this.queue.length || this.writer?.batch) return;
     const ops = this.queue;
     this.queue = [];
     if (!this.db.open) { for (const o of ops) o.reject(new Error('store closed')); return; }
-    const b: Batch = { rev: 0, events: [] };
-    const results: Array<{ kv?: KeyValue; err?: unknown }> = [];
-    try {
-      this.db.transaction(() => {
-        b.rev = this.stmts.maxRev.get()?.rev ?? 0;
-        for (const o of ops) {
-          try { results.push({ kv: o.op(b) }); } catch (err) {
-            if (!(err instanceof StoreError)) throw err;
-            results.push({ err });
-          }
-        }
-      })();
-    } catch (err) {
+    const w = this.writer;
+    if (w) {
+      w.batch = this.post({ ops: ops.map((o) => o.op) })
+        .then((reply) => this.settle(ops, reply), (err) => { for (const o of ops) o.reject(err); })
+        .catch((err) => { setImmediate(() => { throw err; }); }) // a throwing watch listener: as uncaught as on the main-thread path
+        .finally(() => { w.batch = undefined; this.flush(); });
+      return;
+    }
+    let reply: Reply;
+    try { reply = { results: applyBatch(this.db, this.stmts, ops.map((o) => o.op)) }; } catch (err) {
       for (const o of ops) o.reject(err); // rolled back: nothing was written
       return;
     }
-    for (const ev of b.events) this.events.emit('event', ev);
-    ops.forEach((o, i) => (results[i].err ? o.reject(results[i].err) : o.resolve(results[i].kv!)));
+    this.settle(ops, reply);
+  }
+
+  /** Watch events first (in revision order), then the callers. */
+  private settle(ops: Pending[], reply: Reply): void {
+    if ('error' in reply) { for (const o of ops) o.reject(new Error(reply.error)); return; } // the writer rolled back
+    const { kvs, events } = settleBatch(ops.map((o) => o.op), (reply as { results: WriteResult[] }).results);
+    for (const ev of events) this.events.emit('event', ev);
+    ops.forEach((o, i) => { const kv = kvs[i]; if (kv instanceof StoreError) o.reject(kv); else o.resolve(kv); });
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -104,28 +109,15 @@ export class SqliteBackend implements Backend {
   }
 
   create(key: string, value: string): Promise<KeyValue> {
-    return this.enqueue((b) => {
-      if (this.current(key)) throw new StoreError('KeyExists', key);
-      return this.write(b, key, value, null, false);
-    });
+    return this.enqueue({ op: 'create', key, value });
   }
 
   update(key: string, value: string, expected: number): Promise<KeyValue> {
-    return this.enqueue((b) => {
-      const cur = this.current(key);
-      if (!cur) throw new StoreError('NotFound', key);
-      if (cur.rev !== expected) throw new StoreError('Conflict', key);
-      return this.write(b, key, value, cur.create_rev, false, cur);
-    });
+    return this.enqueue({ op: 'update', key, value, expected });
   }
 
   delete(key: string, expected?: number): Promise<KeyValue> {
-    return this.enqueue((b) => {
-      const cur = this.current(key);
-      if (!cur) throw new StoreError('NotFound', key);
-      if (expected !== undefined && cur.rev !== expected) throw new StoreError('Conflict', key);
-      return this.write(b, key, cur.value, cur.create_rev, true, cur);
-    });
+    return this.enqueue({ op: 'delete', key, expected });
   }
 
   async list(prefix: string): Promise<ListResult> {
@@ -167,15 +159,24 @@ export class SqliteBackend implements Backend {
   }
 
   async compact(revision: number): Promise<void> {
-    this.db.transaction(() => {
-      this.stmts.compact.run(revision);
-      this.stmts.setMeta.run('compacted', revision);
-    })();
+    if (this.writer) {
+      const reply = await this.post({ compact: revision });
+      if ('error' in reply) throw new Error(reply.error);
+    } else compactRows(this.db, this.stmts, revision);
     this.compacted = revision;
   }
 
   async close(): Promise<void> {
-    if (this.queue.length) this.flush();
+    const w = this.writer;
+    if (w) {
+      // Commit what was asked for, then stop the writer thread.
+      while (w.batch || (this.queue.length && !w.broken)) {
+        if (!w.batch) this.flush();
+        await w.batch;
+      }
+      if (!w.broken) await this.post({ close: true }).catch(() => {});
+      await w.worker.terminate();
+    } else if (this.queue.length) this.flush();
     this.events.removeAllListeners();
     this.db.close();
   }

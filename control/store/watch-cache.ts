@@ -30,12 +30,14 @@ interface Entry {
   history: StoreEvent[];
   subs: Set<Sub>;
   upstream?: Watcher;
+  received: { inc(): void };
 }
 
 /** /registry/pods/default/ → /registry/pods/; other prefixes are their own resource. */
 export function resourcePrefix(prefix: string): string {
-  const m = /^(\/registry\/[^/]+\/)/.exec(prefix);
-  return m ? m[1] : prefix;
+  if (!prefix.startsWith('/registry/')) return prefix;
+  const end = prefix.indexOf('/', 10);
+  return end > 10 ? prefix.slice(0, end + 1) : prefix;
 }
 
 export class WatchCache implements Backend {
@@ -60,6 +62,19 @@ export class WatchCache implements Backend {
    * informer's lister — for admission-style lookups, not for answering clients' GETs.
    */
   async cachedList(prefix: string): Promise<ListResult> {
+    const m = await this.mirror(prefix);
+    const end = prefixEnd(prefix);
+    const kvs: KeyValue[] = [];
+    for (const kv of m.kvs.values()) if (kv.key >= prefix && kv.key < end) kvs.push(kv);
+    return { kvs: kvs.sort((a, b) => (a.key < b.key ? -1 : 1)), revision: m.revision };
+  }
+
+  /** One key from the same mirror: a map lookup, not a scan of the resource. */
+  async cachedGet(key: string): Promise<KeyValue | undefined> {
+    return (await this.mirror(key)).kvs.get(key);
+  }
+
+  private async mirror(prefix: string): Promise<Mirror> {
     const resource = resourcePrefix(prefix);
     let m = this.mirrors.get(resource);
     if (!m) {
@@ -79,9 +94,7 @@ export class WatchCache implements Backend {
       m = mirror;
     }
     await m.ready;
-    const end = prefixEnd(prefix);
-    const kvs = [...m.kvs.values()].filter((kv) => kv.key >= prefix && kv.key < end).sort((a, b) => (a.key < b.key ? -1 : 1));
-    return { kvs, revision: m.revision };
+    return m;
   }
 
   async close(): Promise<void> {
@@ -119,7 +132,7 @@ export class WatchCache implements Backend {
   }
 
   private open(resource: string, fromRevision: number): Entry {
-    const entry: Entry = { resource, start: fromRevision, history: [], subs: new Set() };
+    const entry: Entry = { resource, start: fromRevision, history: [], subs: new Set(), received: eventsReceived.labels({ resource }) };
     this.entries.set(resource, entry);
     initializations.inc({ resource });
     try {
@@ -140,7 +153,7 @@ export class WatchCache implements Backend {
   }
 
   private receive(entry: Entry, ev: StoreEvent): void {
-    eventsReceived.inc({ resource: entry.resource });
+    entry.received.inc();
     entry.history.push(ev);
     if (entry.history.length > this.capacity) {
       const drop = Math.ceil(this.capacity / 4);

@@ -34,6 +34,7 @@ const modules: Record<string, string> = {
   'rbac/v1': 'io.k8s.api.rbac.v1',
   'networking/v1': 'io.k8s.api.networking.v1',
   'scheduling/v1': 'io.k8s.api.scheduling.v1',
+  'storage/v1': 'io.k8s.api.storage.v1',
 };
 const intOrString = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 const ref = (name: string) => `#/components/schemas/${name}`;

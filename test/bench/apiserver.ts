@@ -1,7 +1,8 @@
 // Benchmark: the API server on each store (SQLite default, SQLite sync=FULL, etcd), through
 // real HTTP to a real `tskube server`: pod creates at 200/s (latency), peak durable creates
 // beside the raw store's durable write rate (same run, same value size), 100 watchers' event
-// latency, and the server's RSS with 10,000 pods stored. Prints a table.
+// latency, and the server's RSS with 10,000 pods stored; on etcd also the store calls (from
+// etcd's own metrics) per create during the peak. Prints a table.
 // Run: node dist/test/bench/apiserver.js [--backends sqlite,sqlite-full,etcd] [--pods 10000]
 //   BENCH_CPU_PROF=/tmp/prof also writes the API server's CPU profile (node --cpu-prof) there.
 import http from 'node:http';
@@ -69,18 +70,22 @@ async function createPod(s: TestServer, prefix: string): Promise<string> {
 const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
 const ms = (x: number) => x.toFixed(1);
 
-/** Open loop: a create every 1000/rate ms for `seconds`, latency counted from its scheduled time. */
-async function steadyWrites(s: TestServer, perSecond: number, seconds: number): Promise<number[]> {
-  const lat: number[] = [];
+/** Open loop: a create every 1000/rate ms for `seconds`, latency counted from its scheduled time;
+ *  beside them, a GET of one pod every 10 ms (reads must not wait for the writes' fsyncs). */
+async function steadyWrites(s: TestServer, perSecond: number, seconds: number, readPath: string): Promise<{ writes: number[]; reads: number[] }> {
+  const writes: number[] = [], reads: number[] = [];
   const t0 = performance.now() + 50;
-  const n = perSecond * seconds;
-  await Promise.all(Array.from({ length: n }, async (_, i) => {
-    const at = t0 + (i * 1000) / perSecond;
+  const open = async (n: number, every: number, op: () => Promise<unknown>, lat: number[]) => Promise.all(Array.from({ length: n }, async (_, i) => {
+    const at = t0 + i * every;
     await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
-    await createPod(s, 'steady');
+    await op();
     lat.push(performance.now() - at);
   }));
-  return lat;
+  await Promise.all([
+    open(perSecond * seconds, 1000 / perSecond, () => createPod(s, 'steady'), writes),
+    open(100 * seconds, 10, async () => { const r = await request('GET', `${s.url}${readPath}`); if (r.status !== 200) throw new Error(`get: ${r.status}`); }, reads),
+  ]);
+  return { writes, reads };
 }
 
 /** 100 watch streams on pods; each change's latency from the write's start to its arrival at every watcher. */
@@ -122,6 +127,21 @@ async function watchLatency(s: TestServer, watchers: number, changes: number): P
   return lat;
 }
 
+/** Unary gRPC calls etcd answered (Range, Txn, Put, …; not Watch streams), from its /metrics. */
+async function etcdCalls(etcd: EtcdCluster): Promise<number> {
+  const text = await (await fetch(`http://${etcd.endpoints[0]}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^grpc_server_handled_total\{[^}]*grpc_method="(\w+)"[^}]*\} (\d+)/gm)) if (m[1] !== 'Watch') n += Number(m[2]);
+  return n;
+}
+
+/** User + system CPU time of a process (USER_HZ = 100 on Linux). Less noisy than rates on a busy machine. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields 3… (utime is 14, stime 15)
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 const rssMB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function podCount(s: TestServer): Promise<number> {
@@ -161,17 +181,23 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     else storage = `sqlite://${join(dataDir, 'state.db')}?compact=0${kind === 'sqlite-full' ? '&sync=full' : ''}`;
     s = await startServer(['--storage', storage, '--disable', 'scheduler,controllers,dns']);
     for (let i = 0; i < 200; i++) await createPod(s, 'warm'); // JIT warm-up
-    const size = (await createPod(s, 'size')).length;
+    const sized = await createPod(s, 'size');
+    const size = sized.length;
+    const readPath = `/api/v1/namespaces/default/pods/${(JSON.parse(sized) as { metadata: { name: string } }).metadata.name}`;
 
-    const steady = await steadyWrites(s, 200, opts.seconds);
+    const { writes: steady, reads } = await steadyWrites(s, 200, opts.seconds, readPath);
     // The raw rate right before and right after the API's peak (a VM disk's fsync time drifts).
     const rawBefore = await rawRate(kind, size, opts.seconds, opts.conc, etcd);
+    const callsBefore = etcd && await etcdCalls(etcd);
+    const cpuBefore = cpuSeconds(s.proc.pid!);
     const t0 = performance.now();
     let n = 0;
     await Promise.all(Array.from({ length: opts.conc }, async () => {
       while (performance.now() - t0 < opts.seconds * 1000) { await createPod(s!, 'peak'); n++; }
     }));
     const peak = n / ((performance.now() - t0) / 1000);
+    const cpuPerCreate = (1000 * (cpuSeconds(s.proc.pid!) - cpuBefore)) / n;
+    const callsPerCreate = etcd ? ((await etcdCalls(etcd)) - callsBefore!) / n : NaN;
     const raw = (rawBefore + await rawRate(kind, size, opts.seconds, opts.conc, etcd)) / 2;
     const watch = await watchLatency(s, 100, 30);
 
@@ -189,8 +215,9 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     const rssListed = rssMB(s.proc.pid!);
     return {
       backend: kind === 'sqlite-full' ? 'sqlite sync=FULL' : kind === 'etcd' ? 'etcd (1 member)' : 'sqlite (default)',
-      '200/s p50 ms': ms(quantile(steady, 0.5)), '200/s p99 ms': ms(quantile(steady, 0.99)),
-      'peak creates/s': peak.toFixed(0), 'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
+      '200/s p50 ms': ms(quantile(steady, 0.5)), '200/s p99 ms': ms(quantile(steady, 0.99)), 'GETs meanwhile p99 ms': ms(quantile(reads, 0.99)),
+      'peak creates/s': peak.toFixed(0), 'store calls/create': etcd ? callsPerCreate.toFixed(2) : '-',
+      'server CPU ms/create': cpuPerCreate.toFixed(2), 'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
       'watch p50 ms': ms(quantile(watch, 0.5)), 'watch p99 ms': ms(quantile(watch, 0.99)),
       pods: total, 'RSS MB': rssStored.toFixed(0), 'RSS after list MB': rssListed.toFixed(0),
     };

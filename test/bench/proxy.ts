@@ -2,17 +2,20 @@
 // - full sync (render + one restore + jump checks) vs a bare `iptables-restore -w --noflush` of
 //   the very same text into an empty namespace;
 // - one Service changed among N: from the event (model update) to rules applied, vs a raw
-//   one-chain restore into the same loaded table;
+//   one-chain restore into the same loaded table, in the old form (endpoint rules with comments)
+//   and the new one (upstream's large-cluster form, no comments), and the new one again with the
+//   PREROUTING/OUTPUT jumps removed: on nft the kernel then has no reachable graph to validate
+//   (nf_tables walks every chain reachable from a base chain on each commit that adds a rule);
 // - first-packet latency (TCP connect) to a ClusterIP whose rule is last in KUBE-SERVICES, with
 //   N Services loaded vs 10, beside a direct connect to the pod IP.
 // Usage: node dist/test/bench/proxy.js [--sizes 1000,5000] [--endpoints 10] [--backends nft,legacy] [--changes 5]
+//   [--raw-full 0]  (skip the raw full restore: 8.5 min for 5,000 Services on nft here)
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Iptables } from '../../agent/proxy/iptables/exec.js';
 import { Proxier } from '../../agent/proxy/iptables/proxier.js';
-import { renderRules } from '../../agent/proxy/iptables/render.js';
+import { isLargeCluster, JUMP_RULES, renderAll, renderRules, renderService } from '../../agent/proxy/iptables/render.js';
 import { backendFor, type Mode } from '../../agent/proxy/iptables/wrapper.js';
-import { serviceChainName } from '../../agent/proxy/iptables/chain-names.js';
 import { servicePortKey, servicePortName, type EndpointInfo, type ProxyState, type ServicePortInfo } from '../../agent/proxy/types.js';
 
 const NS = `tsk-pbench-${process.pid}`;
@@ -96,10 +99,20 @@ function rawRestore(ns: string, mode: Mode, text: string): number {
 
 interface Row {
   backend: string; services: number; lines: number; render: number; fullSync: number; rawFull: number; save: number; jumps: number;
-  change: number; rawChain: number; changeLines: number; connect: number; connect10: number; direct: number;
+  change: number; rawOld: number; rawNew: number; rawUnreachable: number; changeLines: number; connect: number; connect10: number; direct: number;
 }
 
-async function benchOne(mode: Mode, n: number, e: number, changes: number): Promise<Row> {
+/** One chain as a restore input: declared (flushed) and refilled. */
+const chainInput = (chain: string, lines: string[]) => ['*nat', `:${chain} - [0:0]`, ...lines, 'COMMIT', ''].join('\n');
+
+/** Adds (-I) or removes (-D) the PREROUTING/OUTPUT → KUBE-SERVICES jumps in the node namespace. */
+function natJumps(mode: Mode, op: '-I' | '-D'): void {
+  for (const j of JUMP_RULES.filter((r) => r.table === 'nat' && r.chain !== 'POSTROUTING')) {
+    sh(...inNs(NS), backendFor(mode).iptables, '-w', '-t', 'nat', op, j.chain, ...j.args);
+  }
+}
+
+async function benchOne(mode: Mode, n: number, e: number, changes: number, withRawFull: boolean): Promise<Row> {
   makeNamespaces();
   const backend = backendFor(mode);
   let state = syntheticState(10, e);
@@ -112,16 +125,19 @@ async function benchOne(mode: Mode, n: number, e: number, changes: number): Prom
 
   // Full sync of N Services into an empty table vs a raw restore of the same text into another.
   state = syntheticState(n, e);
+  const large = isLargeCluster(state);
   let t = performance.now();
-  const text = renderRules(state, CONFIG, []).text;
+  const text = renderRules(state, CONFIG, [], renderAll(state, CONFIG, large)).text;
   const render = performance.now() - t;
-  const rawFull = rawRestore(NS_RAW, mode, text);
+  const rawFull = withRawFull ? rawRestore(NS_RAW, mode, text) : NaN;
   delNs(NS_RAW);
   const first = await proxier.syncProxyRules();
   const connect = connectMs(PROBE.ip, 80);
 
-  // One Service changed (an endpoint added): event → applied; raw: its chain alone restored.
-  const change: number[] = [], raw: number[] = [];
+  // One Service changed (an endpoint added): event → applied; raw: its SVC chain alone restored,
+  // as it is now, in both forms.
+  const change: number[] = [], rawOld: number[] = [], rawNew: number[] = [], rawUnreachable: number[] = [];
+  const inputs: string[] = [];
   let changeLines = 0;
   for (let c = 0; c < changes; c++) {
     const i = Math.floor((c + 0.5) * n / changes);
@@ -132,14 +148,20 @@ async function benchOne(mode: Mode, n: number, e: number, changes: number): Prom
     change.push(performance.now() - t);
     changeLines = s.lines;
     if (s.fullSync) throw new Error('expected a partial sync');
-    const chain = serviceChainName(servicePortName(sp), 'TCP');
-    const chainText = text.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
-    raw.push(rawRestore(NS, mode, ['*nat', `:${chain} - [0:0]`, ...chainText, 'COMMIT', ''].join('\n')));
+    const entry = state.services.get(`bench/svc-${i}`)!;
+    const [[chain, oldLines]] = renderService(entry, CONFIG, false).chains;
+    const newLines = renderService(entry, CONFIG, large).chains.get(chain)!;
+    rawOld.push(rawRestore(NS, mode, chainInput(chain, oldLines)));
+    inputs.push(chainInput(chain, newLines)); // last: the table is again what the proxier wrote
+    rawNew.push(rawRestore(NS, mode, inputs[c]));
   }
+  natJumps(mode, '-D');
+  for (const input of inputs) rawUnreachable.push(rawRestore(NS, mode, input));
+  natJumps(mode, '-I');
   await proxier.cleanupRules().catch(() => undefined);
   return {
     backend: mode, services: n, lines: first.lines, render, fullSync: first.renderMs + first.applyMs, rawFull, save: first.saveMs, jumps: first.jumpsMs,
-    change: median(change), rawChain: median(raw), changeLines, connect, connect10, direct,
+    change: median(change), rawOld: median(rawOld), rawNew: median(rawNew), rawUnreachable: median(rawUnreachable), changeLines, connect, connect10, direct,
   };
 }
 
@@ -148,11 +170,12 @@ async function main(): Promise<void> {
   const e = Number(arg('endpoints', '10'));
   const backends = arg('backends', 'nft,legacy').split(',') as Mode[];
   const changes = Number(arg('changes', '5'));
+  const withRawFull = arg('raw-full', '1') !== '0';
   const rows: Row[] = [];
   try {
     for (const mode of backends) {
       for (const n of sizes) {
-        const r = await benchOne(mode, n, e, changes);
+        const r = await benchOne(mode, n, e, changes, withRawFull);
         rows.push(r);
         console.error(`# ${mode} ${n}: ${JSON.stringify(r)}`);
       }
@@ -161,13 +184,14 @@ async function main(): Promise<void> {
     podServer?.kill();
     for (const ns of [NS, NS_RAW, NS_POD]) delNs(ns);
   }
-  const f = (x: number, w = 9) => x.toFixed(1).padStart(w);
+  const f = (x: number, w = 9) => (Number.isNaN(x) ? '-' : x.toFixed(1)).padStart(w);
   console.log(`kube-proxy vs raw iptables-restore, ${e} endpoints/Service (ms; change = median of ${changes})`);
-  console.log('full sync = render + restore; save+jumps = the iptables-save of nat+filter and jump fixes a full sync adds');
-  console.log('backend  services    lines   render  full sync  raw restore  ratio save+jumps | 1 change  lines  raw 1-chain  ratio | connect@N  connect@10  direct');
+  console.log('full sync = render + restore(s); save+jumps = the iptables-save of nat+filter and jump fixes a full sync adds');
+  console.log('raw 1-chain: old = endpoint rules with comments, new = large-cluster form (what we write), unreach = new form with the nat jumps removed');
+  console.log('backend  services    lines   render  full sync  raw restore  ratio save+jumps | 1 change  lines  raw old  raw new  ratio  unreach | connect@N  connect@10  direct');
   for (const r of rows) {
     console.log(`${r.backend.padEnd(7)} ${String(r.services).padStart(9)} ${String(r.lines).padStart(8)} ${f(r.render, 8)} ${f(r.fullSync, 10)} ${f(r.rawFull, 12)} ${(r.fullSync / r.rawFull).toFixed(2).padStart(6)} ${f(r.save + r.jumps, 10)} |`
-      + ` ${f(r.change, 8)} ${String(r.changeLines).padStart(6)} ${f(r.rawChain, 12)} ${(r.change / r.rawChain).toFixed(2).padStart(6)} |`
+      + ` ${f(r.change, 8)} ${String(r.changeLines).padStart(6)} ${f(r.rawOld, 8)} ${f(r.rawNew, 8)} ${(r.change / r.rawNew).toFixed(2).padStart(6)} ${f(r.rawUnreachable, 8)} |`
       + ` ${r.connect.toFixed(3).padStart(9)} ${r.connect10.toFixed(3).padStart(11)} ${r.direct.toFixed(3).padStart(7)}`);
   }
 }

@@ -1,12 +1,13 @@
 // Issue 5 end to end through the lab with the real kubectl: a Deployment spread 3/3, a rolling
 // update never below maxUnavailable (watched) and its undo, a DaemonSet on every worker, a Job
 // to completion, a StatefulSet's ordered pods, a pod Pending on an untolerated taint, cordon +
-// drain, kill -9 of the controller manager mid-rollout, and a dead worker's pods replaced.
+// drain, kill -9 of the controller manager mid-rollout, nginx serving from a local
+// PersistentVolume bound on first use, and a dead worker's pods replaced.
 // Runs under the lab lock: `flock /tmp/tskube-lab.lock node --test dist/test/e2e/controllers.test.js`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
@@ -21,7 +22,7 @@ const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot
 const kubeconfig = join(repoRoot, '.lab/kubeconfig');
 const k = (...args: string[]) => kubectl(kubeconfig, args);
 const ok = async (...args: string[]) => { const r = await k(...args); assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}${r.stdout}`); return r.stdout; };
-const apply = async (obj: object) => { const r = await kubectl(kubeconfig, ['apply', '--validate=false', '-f', '-'], JSON.stringify(obj)); assert.equal(r.code, 0, r.stderr); };
+const apply = async (obj: object) => { const r = await kubectl(kubeconfig, ['apply', '-f', '-'], JSON.stringify(obj)); assert.equal(r.code, 0, r.stderr); };
 // The lab's API as its admin (HTTPS with the lab's CA and admin certificate when secure).
 let lazyClient: ApiClient | undefined;
 const client = new Proxy({} as ApiClient, { get: (_t, prop) => {
@@ -120,13 +121,8 @@ test('a pod with an untolerated taint stays Pending with the scheduler\'s messag
 });
 
 test('cordon + drain moves a worker\'s pods to the other worker', async () => {
-  const drain = await k('drain', 'worker-1', '--ignore-daemonsets', '--force', '--timeout=90s');
-  if (drain.code !== 0) {
-    // kubectl drain posts Evictions as protobuf; the API server may not decode that yet.
-    console.log(`kubectl drain failed (${drain.stderr.trim().split('\n').pop()}); cordon + delete instead`);
-    await ok('cordon', 'worker-1');
-    for (const p of await livePods('app=web')) if (p.spec?.nodeName === 'worker-1') await ok('delete', 'pod', p.metadata!.name!, '--wait=false');
-  }
+  // kubectl drain cordons, then evicts each pod through pods/eviction (a protobuf body).
+  await ok('drain', 'worker-1', '--ignore-daemonsets', '--force', '--timeout=90s');
   assert.match(await ok('get', 'node', 'worker-1', '--no-headers'), /SchedulingDisabled/);
   const ps = await waitFor('6 web pods Ready on worker-2', async () => { const p = await readyOn('app=web', 6)(); return p && p.every((x) => x.spec?.nodeName === 'worker-2') && p; }, 120_000, 500);
   assert.equal(ps.length, 6);
@@ -179,6 +175,55 @@ test('kill -9 of the controller manager in the middle of a 50-replica rollout: a
   assert.deepEqual(all.filter((p) => !rsUids.has(p.metadata?.ownerReferences?.[0]?.uid ?? '')).map((p) => p.metadata!.name), [], 'no orphaned pods');
   await ok('delete', 'deploy/big', '--wait=false');
   await waitFor('big pods gone', async () => (await client.list(R.pods, { namespace: 'default', labelSelector: 'app=big' })).items.length === 0, 180_000, 1000);
+});
+
+test('a local PersistentVolume on worker-2 (WaitForFirstConsumer): the claim binds when nginx is scheduled there, and nginx serves its files', async () => {
+  const dir = mkdtempSync('/tmp/tskube-e2e-pv-');
+  try {
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'index.html'), 'served-from-a-persistent-volume\n');
+    const r = await kubectl(kubeconfig, ['apply', '-f', '-'], `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local-e2e}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: e2e-local}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: local-e2e
+  local: {path: ${dir}}
+  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [worker-2]}]}]}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: site}
+spec: {accessModes: [ReadWriteOnce], storageClassName: local-e2e, resources: {requests: {storage: 500Mi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: site, labels: {app: site}}
+spec:
+  containers:
+  - {name: nginx, image: nginx, volumeMounts: [{name: html, mountPath: /usr/share/nginx/html, readOnly: true}]}
+  volumes: [{name: html, persistentVolumeClaim: {claimName: site}}]
+`);
+    assert.equal(r.code, 0, r.stderr);
+    const [p] = await waitFor('site Running and Ready', readyOn('app=site', 1), 120_000, 500);
+    assert.equal(p!.spec?.nodeName, 'worker-2');
+    assert.match(await ok('get', 'pvc', 'site'), /site\s+Bound\s+e2e-local\s+1Gi\s+RWO\s+local-e2e\s/);
+    const curl = tskube('lab', 'exec', 'worker-1', '--', 'curl', '-s', `http://${p!.status?.podIP}/`);
+    assert.equal(curl.stdout, 'served-from-a-persistent-volume\n', curl.stderr);
+    await ok('delete', 'pod', 'site');
+    await ok('delete', 'pvc', 'site');
+    await waitFor('e2e-local Released', async () => /e2e-local\s+1Gi\s+RWO\s+Retain\s+Released\s+default\/site\s/.test(await ok('get', 'pv', 'e2e-local')), 30_000, 500);
+    await ok('delete', 'pv', 'e2e-local');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a worker whose agent dies: Unknown, tainted unreachable, its pods replaced on the other worker after the (lab-shortened) toleration', async () => {

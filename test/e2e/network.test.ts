@@ -135,7 +135,7 @@ for (const mode of ['nft', 'legacy'] as const) {
     });
 
     test('setup: web pods Ready on both workers, clients running', async () => {
-      const applied = await kubectl(kubeconfig, ['apply', '--validate=false', '-f', '-'], MANIFEST);
+      const applied = await kubectl(kubeconfig, ['apply', '-f', '-'], MANIFEST);
       assert.equal(applied.code, 0, applied.stderr);
       web = await waitFor('2 web pods Ready', async () => { const ps = await pods('app=web'); return ps.length === 2 && ps.every((p) => p.ready && p.ip) && ps; }, 120_000, 250);
       assert.deepEqual(web.map((p) => p.node).sort(), ['worker-1', 'worker-2']);

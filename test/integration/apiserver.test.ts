@@ -97,3 +97,32 @@ test('watch streams ADDED/MODIFIED/DELETED from a resourceVersion', async () => 
   ac.abort();
   assert.deepEqual(types, ['ADDED', 'MODIFIED', 'DELETED']);
 });
+
+test('a large list is one valid JSON body (written in chunks); selectors apply; a bad selector is a 400 Status', async () => {
+  const ns = 'default';
+  const make = (i: number) => fetch(`${srv.url}/api/v1/namespaces/${ns}/configmaps`, { method: 'POST',
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `many-${i}`, labels: { many: 'yes', odd: String(i % 2 === 1) } }, data: { blob: 'x'.repeat(400) } }) });
+  for (let i = 0; i < 300; i += 30) {
+    const codes = await Promise.all(Array.from({ length: 30 }, (_, j) => make(i + j).then((r) => r.status)));
+    assert.deepEqual([...new Set(codes)], [201]);
+  }
+  const res = await fetch(`${srv.url}/api/v1/namespaces/${ns}/configmaps?labelSelector=many%3Dyes`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  const list = JSON.parse(await res.text());
+  assert.equal(list.kind, 'ConfigMapList');
+  assert.equal(list.apiVersion, 'v1');
+  assert.match(list.metadata.resourceVersion, /^\d+$/);
+  assert.equal(list.items.length, 300);
+  assert.ok(list.items.every((o: { kind: string; apiVersion: string; metadata: { resourceVersion: string } }) =>
+    o.kind === 'ConfigMap' && o.apiVersion === 'v1' && Number(o.metadata.resourceVersion) <= Number(list.metadata.resourceVersion)));
+  const odd = await (await fetch(`${srv.url}/api/v1/namespaces/${ns}/configmaps?labelSelector=odd%3Dtrue`)).json();
+  assert.equal(odd.items.length, 150);
+  const empty = await (await fetch(`${srv.url}/api/v1/namespaces/${ns}/configmaps?labelSelector=nothing%3Dhere`)).json();
+  assert.deepEqual(empty.items, []);
+  const bad = await fetch(`${srv.url}/api/v1/namespaces/${ns}/configmaps?labelSelector=%3D%3Dx`);
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).kind, 'Status');
+  const del = await fetch(`${srv.url}/api/v1/namespaces/${ns}/configmaps?labelSelector=many%3Dyes`, { method: 'DELETE' });
+  assert.equal(del.status, 200);
+});

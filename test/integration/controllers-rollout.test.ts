@@ -35,7 +35,7 @@ const rsList = async () => (await client.list<K<ReplicaSet>>(R.replicasets, { na
 const image = async () => (await client.get<K<Deployment>>(R.deployments, 'web', 'default')).spec!.template.spec!.containers[0]!.image;
 
 test('rollout status, history (with change-cause and --revision), undo --to-revision', async () => {
-  const apply = await kubectl(srv.kubeconfig, ['apply', '--validate=false', '-f', '-'], manifest('nginx:1.25'));
+  const apply = await kubectl(srv.kubeconfig, ['apply', '-f', '-'], manifest('nginx:1.25'));
   assert.equal(apply.code, 0, apply.stderr);
   assert.match(await ok('rollout', 'status', 'deploy/web', '--timeout=30s'), /successfully rolled out/);
   await ok('set', 'image', 'deploy/web', 'nginx=nginx:1.26');
@@ -87,4 +87,31 @@ test('a rollout whose pods never become Ready fails after progressDeadlineSecond
   assert.equal(prog.reason, 'ProgressDeadlineExceeded');
   // maxUnavailable 25% of 3 = 0 → the old pods all stay available while the new ones hang.
   assert.equal(d.status!.availableReplicas, 3);
+});
+
+test('strategy Recreate: every old pod is gone before the first new pod exists', async () => {
+  const rec = (img: string) => JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'rec', namespace: 'default' },
+    spec: { replicas: 3, strategy: { type: 'Recreate' }, selector: { matchLabels: { app: 'rec' } },
+      template: { metadata: { labels: { app: 'rec' } }, spec: { containers: [{ name: 'nginx', image: img }] } } },
+  });
+  assert.equal((await kubectl(srv.kubeconfig, ['apply', '-f', '-'], rec('nginx:1.25'))).code, 0);
+  assert.match(await ok('rollout', 'status', 'deploy/rec', '--timeout=30s'), /successfully rolled out/);
+  const alive = new Map<string, string>(); // pod name → image, from a watch
+  const overlaps: string[] = [];
+  const w = client.watch<K<KubeObject & { spec?: { containers: { image: string }[] } }>>(R.pods, { namespace: 'default', labelSelector: 'app=rec' }, (type, p) => {
+    const name = p.metadata!.name!, img = p.spec!.containers[0]!.image;
+    if (type === 'DELETED') { alive.delete(name); return; }
+    if (type === 'ADDED' && img === 'nginx:1.26' && [...alive.values()].includes('nginx:1.25')) overlaps.push(name);
+    alive.set(name, img);
+  });
+  w.done.catch(() => {});
+  try {
+    await waitFor('watch sees the 3 old pods', async () => alive.size === 3, 10_000, 50);
+    await ok('set', 'image', 'deploy/rec', 'nginx=nginx:1.26');
+    assert.match(await ok('rollout', 'status', 'deploy/rec', '--timeout=60s'), /successfully rolled out/);
+    await waitFor('3 new pods and no old one', async () => [...alive.values()].filter((i) => i === 'nginx:1.26').length === 3 && alive.size === 3, 15_000, 50);
+  } finally { w.stop(); }
+  assert.deepEqual(overlaps, [], 'new pods created while old ones still existed');
+  await ok('delete', 'deploy/rec');
 });

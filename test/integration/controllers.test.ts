@@ -194,6 +194,24 @@ test('a pod that fits nowhere is Unschedulable with upstream\'s message', async 
   await client.delete(R.pods, 'huge', 'default');
 });
 
+test('a pod parked for Insufficient cpu is bound as soon as a pod on the node goes away (no 60 s flush)', async () => {
+  const pod = (name: string, cpu: string, node?: string) => ({ metadata: { name, namespace: 'default', labels: { app: 'hog' } },
+    spec: { ...(node ? { nodeName: node } : {}), containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu } } }] } }) as KubeObject;
+  // Each worker has 2 cpu: fill both, so a 1500m pod fits nowhere.
+  await client.create(R.pods, pod('hog-1', '1800m', 'worker-1'));
+  await client.create(R.pods, pod('hog-2', '1800m', 'worker-2'));
+  await client.create(R.pods, pod('waiter', '1500m'));
+  await waitFor('waiter parked', async () => (await client.get<K<Pod>>(R.pods, 'waiter', 'default')).status?.conditions
+    ?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && /2 Insufficient cpu/.test(c.message ?? '')), 10_000);
+  const deleted = Date.now();
+  await client.delete(R.pods, 'hog-2', 'default', { gracePeriodSeconds: 0 });
+  const p = await waitFor('waiter bound', async () => { const w = await client.get<K<Pod>>(R.pods, 'waiter', 'default'); return w.spec?.nodeName ? w : undefined; }, 10_000, 50);
+  assert.equal(p.spec?.nodeName, 'worker-2');
+  assert.ok(Date.now() - deleted < 10_000);
+  for (const n of ['hog-1', 'waiter']) await client.delete(R.pods, n, 'default', { gracePeriodSeconds: 0 });
+  await waitFor('hog pods gone', async () => (await podsOf('hog')).length === 0, 10_000);
+});
+
 test('deleting the Service removes its Endpoints; deleting the Deployment removes ReplicaSets and pods', async () => {
   await client.delete(R.services, 'web', 'default');
   await waitFor('endpoints gone', async () => client.get(R.endpoints, 'web', 'default').then(() => false, (e) => isNotFound(e)), 10_000);

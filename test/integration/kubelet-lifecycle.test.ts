@@ -1,7 +1,8 @@
 // The kubelet's pod lifecycle against a real containerd and `tskube server`: init containers in
 // order, restartPolicy Never/OnFailure with Succeeded/Failed phases, CrashLoopBackOff with growing
 // restarts, liveness (httpGet) restarts, readiness (exec) gating Ready, preStop + grace on
-// delete, env from ConfigMap/Secret/fieldRef, OOMKilled. Needs root.
+// delete, env from ConfigMap/Secret/fieldRef, OOMKilled, startup probes gating liveness, tcpSocket
+// probes, imagePullPolicy Never/Always, workingDir and the CPU quota of a limit. Needs root.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -205,4 +206,73 @@ test('a restarted kubelet adopts running pods with zero restarts and catches up 
   assert.equal(readyFlips, 0, 'the adopted pod never went unready');
   await until('victim', 'restarted after the kubelet came back', (x) => x.status?.containerStatuses?.[0]?.restartCount === 1 && !!x.status.containerStatuses[0].state?.running);
   await waitFor('doomed removed', () => getPod('doomed').then(() => false, (e) => isNotFound(e)), 30_000);
+});
+
+test('startupProbe gates liveness, and a startup probe failing past failureThreshold restarts the container', async () => {
+  // Liveness would fail at once; it must wait until the startup probe passes.
+  await client.create(R.pods, pod('startup-gate', [c('main', SLEEP, {
+    startupProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 60 },
+    livenessProbe: { exec: { command: ['test', '-f', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 1 },
+  })]));
+  await client.create(R.pods, pod('startup-fail', [c('main', SLEEP, { startupProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 2 } })]));
+  await until('startup-gate', 'running', (x) => !!x.status?.containerStatuses?.[0]?.state?.running);
+  await new Promise((r) => setTimeout(r, 3000)); // three liveness periods; asserts nothing happened
+  let g = (await getPod('startup-gate')).status!.containerStatuses![0]!;
+  assert.deepEqual([g.restartCount, g.started, g.ready], [0, false, false], 'not started, not killed by liveness meanwhile');
+  await exec('startup-gate', 'main', ['touch', '/tmp/started']);
+  await until('startup-gate', 'started', (x) => x.status?.containerStatuses?.[0]?.started === true);
+  const p = await until('startup-gate', 'restarted by liveness once started', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+  g = p.status!.containerStatuses![0]!;
+  assert.ok(g.lastState?.terminated, JSON.stringify(g));
+  const f = await until('startup-fail', 'restarted', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+  assert.equal(f.status!.containerStatuses![0]!.started, false);
+  const evs = (await client.list<Event>(R.events, { namespace: 'default' })).items.filter((e) => e.involvedObject.name === 'startup-fail');
+  assert.ok(evs.some((e) => e.reason === 'Unhealthy' && /^Startup probe failed/.test(e.message ?? '')), JSON.stringify(evs.map((e) => e.message)));
+  assert.ok(evs.some((e) => e.reason === 'Killing' && /failed startup probe, will be restarted/.test(e.message ?? '')));
+});
+
+test('tcpSocket probes: readiness waits for the port, liveness on a closed port restarts', async () => {
+  await client.create(R.pods, pod('tcp', [
+    c('web', 'sleep 2; exec httpd -f -p 8080 -h /', { readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }),
+    c('closed', SLEEP, { livenessProbe: { tcpSocket: { port: 8081 }, periodSeconds: 1, failureThreshold: 2 } }),
+  ]));
+  let unreadyRunning = false;
+  await until('tcp', 'web ready', (x) => {
+    const w = x.status?.containerStatuses?.find((s) => s.name === 'web');
+    if (w?.state?.running && !w.ready) unreadyRunning = true;
+    return w?.ready === true;
+  });
+  assert.ok(unreadyRunning, 'web was running but not ready before its port opened');
+  const p = await until('tcp', 'closed restarted', (x) => (x.status?.containerStatuses?.find((s) => s.name === 'closed')?.restartCount ?? 0) >= 1);
+  assert.equal(p.status!.containerStatuses!.find((s) => s.name === 'web')!.restartCount, 0);
+  const evs = (await client.list<Event>(R.events, { namespace: 'default' })).items.filter((e) => e.involvedObject.name === 'tcp' && e.reason === 'Unhealthy');
+  assert.ok(evs.some((e) => /^Liveness probe failed: dial tcp [\d.]+:8081: .*refused/.test(e.message ?? '')), JSON.stringify(evs.map((e) => e.message)));
+});
+
+test('imagePullPolicy: Never with a missing image is ErrImageNeverPull; Always pulls on every start', async () => {
+  await client.create(R.pods, pod('never', [c('main', SLEEP, { image: 'busybox:not-here', imagePullPolicy: 'Never' })]));
+  const n = await until('never', 'ErrImageNeverPull', (x) => x.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull');
+  assert.equal(n.status!.containerStatuses![0]!.state!.waiting!.message, 'Container image "busybox:not-here" is not present with pull policy of Never');
+  assert.equal(n.status!.phase, 'Pending');
+  await waitFor('ErrImageNeverPull event', async () => (await reasons('never')).includes('ErrImageNeverPull'));
+
+  await client.create(R.pods, pod('always', [c('main', 'exit 1', { imagePullPolicy: 'Always' })]));
+  await until('always', 'restarted twice', (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 40_000);
+  const pulling = await waitFor('Pulling count ≥ 3', async () => {
+    const l = await client.list<Event>(R.events, { namespace: 'default' });
+    const e = l.items.find((x) => x.involvedObject.name === 'always' && x.reason === 'Pulling');
+    return (e?.count ?? 0) >= 3 && e;
+  });
+  assert.equal(pulling.message, 'Pulling image "busybox"');
+  assert.ok(!(await reasons('always')).includes('ErrImagePull'));
+});
+
+test('workingDir is the process\'s cwd; a 250m CPU limit is a 25 ms / 100 ms CFS quota in the container\'s cgroup', async () => {
+  await client.create(R.pods, pod('wd-cpu', [c('main', `pwd > /pwd; ${SLEEP}`, { workingDir: '/opt/app', resources: { limits: { cpu: '250m', memory: '64Mi' } } })]));
+  await until('wd-cpu', 'Running', (x) => x.status?.phase === 'Running');
+  assert.equal(await exec('wd-cpu', 'main', ['cat', '/pwd']), '/opt/app\n');
+  const quota = await exec('wd-cpu', 'main', ['sh', '-c', 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || { cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us | tr "\\n" " "; }']);
+  assert.equal(quota.trim(), '25000 100000');
+  const mem = await exec('wd-cpu', 'main', ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes']);
+  assert.equal(mem.trim(), String(64 * 1024 * 1024));
 });

@@ -1,5 +1,5 @@
 // Logs, exec, port-forward and top with the real kubectl through `tskube server` to the kubelet
-// and the runtime: `kubectl logs` (tail, timestamps, previous, -f), `kubectl exec` (exit codes,
+// and the runtime: `kubectl logs` (tail, timestamps, previous, -f, since), `kubectl exec` (exit codes,
 // stderr, stdin with EOF via v5.channel.k8s.io), `kubectl port-forward` (SPDY in WebSocket), the
 // kubelet's /stats/summary and `kubectl top` over metrics.k8s.io. Needs root.
 import assert from 'node:assert/strict';
@@ -142,4 +142,19 @@ test('stats/summary and kubectl top: a CPU burner shows up', async () => {
   const nodes = await k('top', 'nodes', '--no-headers');
   assert.equal(nodes.code, 0, nodes.stderr);
   assert.match(nodes.stdout, new RegExp(`^${NODE}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`));
+});
+
+test('kubectl logs --since: only what was written in that window, cut by the kubelet', async () => {
+  await waitFor('talker has run a few seconds', async () => (await k('logs', 'talker')).stdout.split('\n').length > 30, 30_000);
+  const all = (await k('logs', 'talker')).stdout.trim().split('\n');
+  const t0 = Date.now();
+  const r = await k('logs', 'talker', '--since=1s', '--timestamps');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.ok(lines.length > 0 && lines.length < all.length / 2, `${lines.length} of ${all.length} lines`);
+  for (const l of lines) {
+    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\d*Z (line|err) \d+$/.exec(l);
+    assert.ok(m, l);
+    assert.ok(Date.parse(`${m[1]}Z`) >= t0 - 1000 - 50, `${l} is older than 1 s before ${new Date(t0).toISOString()}`);
+  }
 });

@@ -25,6 +25,7 @@ const onEtcd = (q: string) => async () => ({ b: openStore(`${etcd!.url}/t${++n}$
 
 storeSuite('sqlite', sqlite('?watchcache=false&compact=0'));
 storeSuite('sqlite+watchcache', sqlite('?compact=0'));
+storeSuite('sqlite sync=full (writer thread)', sqlite('?sync=full&compact=0'));
 if (haveEtcd) {
   storeSuite('etcd', onEtcd('?watchcache=false&compact=0'));
   storeSuite('etcd+watchcache', onEtcd('?compact=0'));

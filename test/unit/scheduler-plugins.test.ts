@@ -10,7 +10,7 @@ import { NodeName } from '../../control/scheduler/plugins/node-name.js';
 import { TaintToleration, tolerates } from '../../control/scheduler/plugins/taint-toleration.js';
 import { NodeAffinity } from '../../control/scheduler/plugins/node-affinity.js';
 import { NodePorts } from '../../control/scheduler/plugins/node-ports.js';
-import { NodeResourcesFit, LeastAllocated } from '../../control/scheduler/plugins/node-resources-fit.js';
+import { NodeResourcesFit, LeastAllocated, BalancedAllocation } from '../../control/scheduler/plugins/node-resources-fit.js';
 
 const ok = (s: Status) => assert.ok(isSuccess(s), JSON.stringify(s));
 const fails = (s: Status, reason: string) => assert.deepEqual(s.reasons, [reason]);
@@ -105,6 +105,20 @@ test('LeastAllocated prefers the emptier node', () => {
   const busy = mkNode('busy');
   busy.addPod('default/x', mkPod('x', { cpu: '1500m', memory: '3Gi' }));
   assert.ok(p.score(mkPod('a'), mkNode('idle')) > p.score(mkPod('a'), busy));
+});
+
+test('BalancedAllocation prefers the node where cpu and memory end up evenly used', () => {
+  const p = new BalancedAllocation();
+  // Both nodes are equally busy in sum; one is lopsided (cpu-heavy), the other even.
+  const lopsided = mkNode('lopsided', { cpu: '2', memory: '4Gi', pods: '110' });
+  lopsided.addPod('default/x', mkPod('x', { cpu: '1600m', memory: '0' }));
+  const even = mkNode('even', { cpu: '2', memory: '4Gi', pods: '110' });
+  even.addPod('default/y', mkPod('y', { cpu: '800m', memory: '1638Mi' }));
+  const pod = mkPod('a', { cpu: '200m', memory: '512Mi' });
+  assert.ok(p.score(pod, even) > p.score(pod, lopsided), `${p.score(pod, even)} vs ${p.score(pod, lopsided)}`);
+  // A pod that evens out a lopsided node scores it highest of all.
+  const memHeavy = mkPod('m', { cpu: '0', memory: '3Gi' });
+  assert.ok(p.score(memHeavy, lopsided) > p.score(pod, lopsided));
 });
 
 test('fit error message: counted reasons, sorted, as upstream prints it', () => {

@@ -1,9 +1,10 @@
 // ConfigMaps and Secrets the kubelet's pods reference (env, envFrom, volumes), fetched on demand
 // with a short TTL instead of cluster-wide informers (upstream's "cache-based" manager): one
 // GET per object per TTL, a 404 cached too, so a missing object is reported quickly and cheaply.
-import type { ConfigMap, Pod, Secret, ServiceAccountTokenProjection } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, PersistentVolume, Pod, Secret, ServiceAccountTokenProjection } from 'kubernetes-types/core/v1.js';
 import { isNotFound, type ApiClient } from '../../../control/client/api-client.js';
 import { R, type ResourceRef } from '../../../control/client/resources.js';
+import { resolveClaims, type ClaimVolumes } from '../volumes/claims.js';
 
 export const CONFIGMAPS: ResourceRef = R.configmaps;
 export const SECRETS: ResourceRef = R.secrets;
@@ -14,19 +15,21 @@ export interface ObjectLookup {
   secret(ns: string, name: string): Secret | undefined;
   /** The pod's bound service-account token for a projection, or an Error saying why not. */
   token?(src: ServiceAccountTokenProjection): string | Error;
+  /** The PersistentVolume a persistentVolumeClaim volume's claim is bound to, or an Error. */
+  claimVolume?(claimName: string): PersistentVolume | Error;
 }
 
 interface TokenRequestStatus { status?: { token?: string; expirationTimestamp?: string } }
 const tokenKey = (src: ServiceAccountTokenProjection) => `${src.audience ?? ''}/${src.expirationSeconds ?? 3600}`;
 
-interface Entry { at: number; obj: ConfigMap | Secret | undefined }
+interface Entry { at: number; obj: unknown }
 
 export class ObjectCache {
   private entries = new Map<string, Entry>();
 
   constructor(private readonly client: ApiClient, private readonly ttlMs = 5_000) {}
 
-  async get<T extends ConfigMap | Secret>(r: ResourceRef, ns: string, name: string): Promise<T | undefined> {
+  async get<T>(r: ResourceRef, ns: string | undefined, name: string): Promise<T | undefined> {
     const key = `${r.resource}/${ns}/${name}`;
     const e = this.entries.get(key);
     if (e && Date.now() - e.at < this.ttlMs) return e.obj as T | undefined;
@@ -65,15 +68,18 @@ export class ObjectCache {
     const cms = new Map<string, ConfigMap | undefined>();
     const secs = new Map<string, Secret | undefined>();
     const toks = new Map<string, string | Error>();
+    let claims: ClaimVolumes = new Map();
     const tokenSources = (pod?.spec?.volumes ?? []).flatMap((v) => (v.projected?.sources ?? []).flatMap((s) => (s.serviceAccountToken ? [s.serviceAccountToken] : [])));
     await Promise.all([
       ...[...refs.configMaps].map(async (n) => cms.set(n, await this.get<ConfigMap>(CONFIGMAPS, ns, n))),
       ...[...refs.secrets].map(async (n) => secs.set(n, await this.get<Secret>(SECRETS, ns, n))),
       ...tokenSources.map(async (src) => toks.set(tokenKey(src), await this.token(pod!, src).catch((err: Error) => new Error(`failed to fetch token: ${err.message}`)))),
+      ...(pod ? [resolveClaims(pod, (r, n, name) => this.get(r, n, name)).then((c) => { claims = c; })] : []),
     ]);
     return {
       configMap: (_ns, n) => cms.get(n), secret: (_ns, n) => secs.get(n),
       token: (src) => toks.get(tokenKey(src)) ?? new Error('failed to fetch token: not requested'),
+      claimVolume: (name) => claims.get(name) ?? new Error(`error processing PVC ${ns}/${name}: not requested`),
     };
   }
 }

@@ -40,7 +40,7 @@ export async function startContainer(cri: CriRuntime, images: ImageManager, even
         ? `Container image "${img}" already present on machine`
         : `Successfully pulled image "${img}" in ${ms}ms`, fp),
       failed: (_img, err) => {
-        events.event(pod, 'Warning', 'Failed', err.message, fp);
+        events.event(pod, 'Warning', err.reason === 'ErrImageNeverPull' ? err.reason : 'Failed', err.message, fp); // upstream's ErrImageNeverPullPolicy event
         events.event(pod, 'Warning', 'Failed', `Error: ${err.reason}`, fp);
       },
     });

@@ -12,6 +12,7 @@ import { WorkQueue, runController } from '../../../control/client/workqueue.js';
 import type { CriRuntime } from '../../cri/runtime.js';
 import type { KubeletConfig } from '../config.js';
 import type { EventRecorder } from '../events/recorder.js';
+import { PodAdmission, rejectedStatus, wasRejected } from '../lifecycle/admission.js';
 import { POD_NAME, POD_NAMESPACE, POD_UID } from '../kuberuntime/labels.js';
 import type { RuntimeManager } from '../kuberuntime/runtime-manager.js';
 import type { KubeletMetrics } from '../metrics.js';
@@ -42,7 +43,11 @@ export class PodWorkers {
   /** Uids already terminated and deleted, so late events for them are no-ops. */
   private terminated = new Set<string>();
 
-  constructor(private readonly d: PodWorkerDeps) {}
+  private readonly admission: PodAdmission;
+
+  constructor(private readonly d: PodWorkerDeps) {
+    this.admission = new PodAdmission(d.cfg);
+  }
 
   enqueue(key: string): void {
     this.queue.add(key);
@@ -68,6 +73,14 @@ export class PodWorkers {
 
     const t0 = Date.now();
     if (!this.firstSeen.has(uid)) {
+      if (wasRejected(pod)) return;
+      const adm = this.admission.admit(pod, this.d.pods.list());
+      if (!adm.admit) {
+        if (adm.repeat) return;
+        this.d.log.info({ pod: key, reason: adm.reason }, 'pod rejected at admission');
+        await this.d.status.setStatus(pod, rejectedStatus(pod, adm, this.d.events));
+        return;
+      }
       this.firstSeen.set(uid, t0);
       if (!pod.status?.containerStatuses) {
         // Show Pending / ContainerCreating before the slow part.
@@ -127,6 +140,7 @@ export class PodWorkers {
   }
 
   private forget(uid: string): void {
+    this.admission.forget(uid);
     this.firstSeen.delete(uid);
     this.started.delete(uid);
     this.lastStatus.delete(uid);

@@ -73,15 +73,15 @@ export class ProberManager {
     for (const [key, w] of this.workers) this.stopWorker(key, w);
   }
 
-  /** Startup probe passed (or none). */
-  started(containerId: string): boolean {
+  /** Startup probe passed (or none). A container with a startup probe whose worker is not running yet has not started. */
+  started(containerId: string, spec?: Container): boolean {
     const w = this.workers.get(`${containerId}/startup`);
-    return !w || w.result === true;
+    return w ? w.result === true : !spec?.startupProbe;
   }
 
   /** Readiness as the Ready condition sees it: started, and the readiness probe passed (or none). */
   ready(containerId: string, spec: Container): boolean {
-    if (!this.started(containerId)) return false;
+    if (!this.started(containerId, spec)) return false;
     if (!spec.readinessProbe) return true;
     return this.workers.get(`${containerId}/readiness`)?.result === true;
   }

@@ -30,7 +30,7 @@ export interface StatusInput {
   now?: number;
 }
 
-export interface ProbeView { ready(containerId: string, spec: Container): boolean; started(containerId: string): boolean }
+export interface ProbeView { ready(containerId: string, spec: Container): boolean; started(containerId: string, spec?: Container): boolean }
 
 const newestFirst = <T extends { created_at: string }>(xs: T[]): T[] =>
   [...xs].sort((a, b) => (BigInt(b.created_at) > BigInt(a.created_at) ? 1 : BigInt(b.created_at) < BigInt(a.created_at) ? -1 : 0));
@@ -71,7 +71,7 @@ function statusesOf(specs: Container[], input: StatusInput, init: boolean, pendi
     const last = previous?.state === 'CONTAINER_EXITED' ? terminated(previous, runtimeName) : {};
     switch (latest.state) {
       case 'CONTAINER_RUNNING': {
-        const started = init || !probes || probes.started(latest.id);
+        const started = init || !probes || probes.started(latest.id, spec);
         const ready = !init && (!probes || probes.ready(latest.id, spec));
         return { ...common, ready, started, state: { running: { startedAt: nsToTime(latest.started_at) } }, lastState: last };
       }

@@ -1,7 +1,8 @@
 // The kubelet's volume manager: before a pod's containers start, every volume gets a directory
 // under <root>/pods/<uid>/volumes/kubernetes.io~<plugin>/<name> (emptyDir on disk or tmpfs,
 // configMap/secret/downwardAPI/projected files written atomically, hostPath checked or created),
-// and each volumeMount becomes a CRI Mount. Re-run on every sync so updated ConfigMaps and
+// persistentVolumeClaim through its bound hostPath or local PersistentVolume), and each
+// volumeMount becomes a CRI Mount (a bind mount). Re-run on every sync so updated ConfigMaps and
 // Secrets reach mounted files; torn down (tmpfs unmounted, files removed) with the pod.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import type { MountIn } from '../../cri/types.js';
 import type { ObjectLookup } from '../configmap/object-cache.js';
 import { validPath, writeAtomic } from './atomic-writer.js';
 import { projectVolume, VolumeError } from './projections.js';
+import { hostDirOf } from './claims.js';
 
 export { VolumeError };
 
@@ -22,7 +24,7 @@ export function pluginOf(v: Volume): string {
   if (v.downwardAPI) return 'downward-api';
   if (v.projected) return 'projected';
   if (v.hostPath) return 'host-path';
-  throw new VolumeError(`volume "${v.name}": unsupported volume type (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)`);
+  throw new VolumeError(`volume "${v.name}": unsupported volume type (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected, persistentVolumeClaim)`);
 }
 
 function mounted(dir: string): boolean {
@@ -42,6 +44,19 @@ function checkHostPath(path: string, type: string): void {
     case 'BlockDevice': if (!st?.isBlockDevice()) fail('block device'); return;
     default: return; // "" : no check
   }
+}
+
+/** A volume the kubelet cannot even start to mount yet (its claim is missing or unbound). */
+class UnprocessedVolume extends Error {}
+
+/** The host directory of a claim's bound volume (hostPath checked as its type says; local must exist). */
+function claimDir(claimName: string, objs: ObjectLookup): string {
+  const pv = objs.claimVolume?.(claimName) ?? new Error(`error processing PVC ${claimName}: claims are not resolved here`);
+  if (pv instanceof Error) throw new UnprocessedVolume(pv.message);
+  const dir = hostDirOf(pv);
+  if (dir.local && !existsSync(dir.path)) throw new Error(`path "${dir.path}" does not exist`);
+  checkHostPath(dir.path, dir.type);
+  return dir.path;
 }
 
 export class VolumeManager {
@@ -64,6 +79,10 @@ export class VolumeManager {
           out.set(v.name, v.hostPath.path);
           continue;
         }
+        if (v.persistentVolumeClaim) {
+          out.set(v.name, claimDir(v.persistentVolumeClaim.claimName, objs));
+          continue;
+        }
         const dir = this.volumeDir(uid, v);
         if (v.emptyDir) {
           mkdirSync(dir, { recursive: true, mode: 0o777 });
@@ -77,6 +96,7 @@ export class VolumeManager {
         }
         out.set(v.name, dir);
       } catch (err) {
+        if (err instanceof UnprocessedVolume) throw new VolumeError(`Unable to attach or mount volumes: unmounted volumes=[${v.name}], failed to process volumes=[${v.name}]: ${err.message}`);
         const msg = (err as Error).message.replace(/^Command failed: /, '');
         throw new VolumeError(`MountVolume.SetUp failed for volume "${v.name}" : ${msg}`);
       }
@@ -97,7 +117,7 @@ export class VolumeManager {
         hostPath = join(host, m.subPath);
         if (!existsSync(hostPath)) mkdirSync(hostPath, { recursive: true, mode: 0o777 });
       }
-      const ro = m.readOnly ?? false;
+      const ro = (m.readOnly ?? false) || (v.persistentVolumeClaim?.readOnly ?? false);
       const propagation = m.mountPropagation === 'Bidirectional' ? 'PROPAGATION_BIDIRECTIONAL'
         : m.mountPropagation === 'HostToContainer' ? 'PROPAGATION_HOST_TO_CONTAINER' : 'PROPAGATION_PRIVATE';
       return { container_path: m.mountPath, host_path: hostPath, readonly: ro, propagation };

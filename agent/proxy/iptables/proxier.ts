@@ -1,13 +1,13 @@
-// The iptables proxier: syncProxyRules() turns the model into kernel rules with one
-// iptables-restore. A full sync rewrites every chain we own (at start, after a failure, on the
-// resync timer, which repairs rules others deleted); otherwise only the changed Services' chains
-// and lines are written (KEP-3453). iptables-save is read only when our view of the kernel is lost.
+// The iptables proxier: syncProxyRules() turns the model into kernel rules with iptables-restore.
+// A full sync rewrites every chain we own (at start, after a failure, on the resync timer, which
+// repairs rules others deleted; on nft in pieces); otherwise only the changed Services' chains and
+// lines are written (KEP-3453). iptables-save is read only when our view of the kernel is lost.
 import type { Logger } from 'pino';
 import type { ProxyConfig, ProxyState } from '../types.js';
 import { lastSyncTimestamp, partialSyncFailures, ruleCount, syncDuration, syncFailures, syncKindDuration } from '../metrics.js';
 import { Iptables } from './exec.js';
 import {
-  chainsInSave, FILTER_CHAINS, isServiceChain, JUMP_RULES, NAT_CHAINS, OLD_JUMP_RULES, parseUdp,
+  chainsInSave, FILTER_CHAINS, isLargeCluster, isServiceChain, JUMP_RULES, NAT_CHAINS, OLD_JUMP_RULES, parseUdp,
   renderAll, renderPartial, renderRules, renderService, signatureOf, type Fragment,
 } from './render.js';
 
@@ -17,10 +17,22 @@ export interface SyncStats {
   lines: number; stale: number; changedServices: number; conntrackDeletes: number;
 }
 
+/**
+ * Chains per transaction of a full sync on iptables-nft (0: one transaction). Its restore
+ * cost grows with the square of the chains one input names (nft-cache's sorted chain list):
+ * 5,000 Services × 10 endpoints in one input took 8.5 min here; a full sync in ~2,000-chain
+ * pieces 4.6 s (test/bench/proxy.ts).
+ * Legacy rewrites the whole table per COMMIT, so there one transaction is cheapest.
+ */
+const NFT_CHUNK_CHAINS = 2000;
+
 export class Proxier {
   private knownChains?: Set<string>; // KUBE-SVC/EXT/SEP chains in the kernel after our last restore
   private fragments = new Map<string, Fragment>();
+  private large = false; // upstream's largeClusterMode when the kernel rules were written
   private needFullSync = true;
+  /** Chains per piece of an nft full sync or cleanup (tests lower it). */
+  nftChunkChains = NFT_CHUNK_CHAINS;
   private counts = { nat: 0, filter: 0 };
 
   constructor(
@@ -39,9 +51,11 @@ export class Proxier {
    */
   async syncProxyRules(changed?: Iterable<string>): Promise<SyncStats> {
     const t0 = performance.now();
-    const fullSync = this.needFullSync || !this.knownChains;
     const state = this.state();
-    let text: string, next: Map<string, Fragment>, keys: Iterable<string>, stale: number, changedServices: number;
+    // Crossing the 1,000-endpoint line changes every endpoint rule: rewrite them all.
+    const large = isLargeCluster(state);
+    const fullSync = this.needFullSync || !this.knownChains || large !== this.large;
+    let text: string, chunks: string[] = [], next: Map<string, Fragment>, keys: Iterable<string>, stale: number, changedServices: number;
     let chains: Set<string>;
     let missingJumps: typeof JUMP_RULES = [];
     let tSave = t0;
@@ -53,9 +67,9 @@ export class Proxier {
       const existing = new Set([...chainsInSave(natSave), ...(this.knownChains ?? [])]);
       missingJumps = JUMP_RULES.filter((j) => !(j.table === 'nat' ? natSave : filterSave).includes(jumpLine(j)));
       tSave = performance.now();
-      next = renderAll(state, this.config);
-      const r = renderRules(state, this.config, existing, next);
-      text = withJumps(r.text, missingJumps); chains = r.serviceChains; stale = r.staleChains.length;
+      next = renderAll(state, this.config, large);
+      const r = renderRules(state, this.config, existing, next, this.ipt.backend.mode === 'nft' ? this.nftChunkChains : 0);
+      text = withJumps(r.text, missingJumps); chunks = r.chunks; chains = r.serviceChains; stale = r.staleChains.length;
       this.counts = { ...r.ruleCount };
       keys = new Set([...this.fragments.keys(), ...next.keys()]);
       changedServices = next.size;
@@ -64,7 +78,7 @@ export class Proxier {
       next = new Map(this.fragments);
       for (const key of keys) {
         const entry = state.services.get(key);
-        if (entry) next.set(key, renderService(entry, this.config)); else next.delete(key);
+        if (entry) next.set(key, renderService(entry, this.config, large)); else next.delete(key);
       }
       const p = renderPartial(this.fragments, next, keys);
       text = p.text; stale = p.staleChains.length; changedServices = p.changed;
@@ -80,6 +94,7 @@ export class Proxier {
     }
     const t1 = performance.now();
     try {
+      for (const c of chunks) await this.ipt.restore(c);
       if (text) await this.ipt.restore(text);
     } catch (err) {
       syncFailures.inc();
@@ -93,6 +108,7 @@ export class Proxier {
     const before = this.fragments;
     this.fragments = next;
     this.knownChains = chains;
+    this.large = large;
     this.needFullSync = false;
     const conntrackDeletes = await this.clearStaleUdp(before, next, keys);
     const t3 = performance.now();
@@ -104,7 +120,7 @@ export class Proxier {
     ruleCount.set({ table: 'filter' }, this.counts.filter);
     const stats: SyncStats = {
       saveMs: tSave - t0, renderMs: t1 - tSave, applyMs: t2 - t1, jumpsMs: t2j - t2, totalMs: t3 - t0, fullSync,
-      lines: countLines(text), stale, changedServices, conntrackDeletes,
+      lines: countLines(text) + chunks.reduce((n, c) => n + countLines(c), 0), stale, changedServices, conntrackDeletes,
     };
     this.log?.debug(stats, 'synced proxy rules');
     return stats;
@@ -152,14 +168,32 @@ export class Proxier {
     for (const rule of [...JUMP_RULES, ...OLD_JUMP_RULES]) await this.ipt.deleteRule(rule);
     const nat = chainsInSave(await this.ipt.save('nat')).filter((c) => isServiceChain(c) || (NAT_CHAINS as readonly string[]).includes(c));
     const filter = chainsInSave(await this.ipt.save('filter')).filter((c) => (FILTER_CHAINS as readonly string[]).includes(c));
-    const section = (table: string, chains: string[]) =>
-      chains.length ? [`*${table}`, ...chains.map((c) => `:${c} - [0:0]`), ...chains.map((c) => `-X ${c}`), 'COMMIT'] : [];
-    const text = [...section('filter', filter), ...section('nat', nat), ''].join('\n');
-    if (text.trim()) await this.ipt.restore(text);
+    for (const text of cleanupTexts(filter, nat, this.ipt.backend.mode === 'nft' ? this.nftChunkChains : 0)) await this.ipt.restore(text);
     this.knownChains = undefined;
     this.fragments = new Map();
     this.needFullSync = true;
   }
+}
+
+/**
+ * Restore inputs deleting our chains. Chunked (nft): first the shared nat chains are flushed,
+ * then the per-Service chains in pieces (so nothing jumps to them), then deleted in pieces.
+ */
+export function cleanupTexts(filter: string[], nat: string[], chunk: number): string[] {
+  const section = (table: string, flush: string[], del: string[]) =>
+    (flush.length || del.length ? [`*${table}`, ...flush.map((c) => `:${c} - [0:0]`), ...del.map((c) => `-X ${c}`), 'COMMIT'] : []);
+  const whole = (f: string[], n: string[]) => [...section('filter', f, f), ...section('nat', n, n), ''].join('\n');
+  const own = nat.filter(isServiceChain);
+  if (!chunk || own.length <= chunk) return filter.length || nat.length ? [whole(filter, nat)] : [];
+  const texts = [[...section('nat', nat.filter((c) => c === 'KUBE-SERVICES' || c === 'KUBE-NODEPORTS'), []), ''].join('\n')];
+  for (const del of [false, true]) {
+    for (let i = 0; i < own.length; i += chunk) {
+      const part = own.slice(i, i + chunk);
+      texts.push([...section('nat', del ? [] : part, del ? part : []), ''].join('\n'));
+    }
+  }
+  texts.push(whole(filter, nat.filter((c) => !isServiceChain(c))));
+  return texts.filter((t) => t.trim());
 }
 
 /** A jump rule as iptables-save prints it. */

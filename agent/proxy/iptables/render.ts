@@ -1,6 +1,7 @@
 // The pure heart of kube-proxy's iptables mode. renderService() turns one Service into a
 // fragment: its own chains (KUBE-SVC/EXT/SEP) and its lines in the shared chains. renderRules()
-// joins fragments into the full iptables-restore text; renderPartial() writes only what changed.
+// joins fragments into the full iptables-restore text (or several, see chunkChains);
+// renderPartial() writes only what changed.
 import { servicePortKey, servicePortName, type EndpointInfo, type ProxyConfig, type ProxyState, type ServiceEntry } from '../types.js';
 import { usableEndpoints } from '../service-model.js';
 import { endpointChainName, externalChainName, serviceChainName } from './chain-names.js';
@@ -39,6 +40,16 @@ export const isServiceChain = (c: string): boolean => c.startsWith('KUBE-SVC-') 
 
 const q = (s: string): string => (/[\s"]/.test(s) ? `"${s.replace(/"/g, '\\"')}"` : s);
 
+/** Upstream's largeClusterEndpointsThreshold: above it, endpoint rules carry no comment. */
+export const LARGE_CLUSTER_ENDPOINTS = 1000;
+
+/** Upstream's largeClusterMode: more than 1,000 endpoints over all Service ports. */
+export function isLargeCluster(state: ProxyState): boolean {
+  let n = 0;
+  for (const e of state.services.values()) for (const eps of e.endpoints.values()) if ((n += eps.length) > LARGE_CLUSTER_ENDPOINTS) return true;
+  return false;
+}
+
 /** One Service rendered: its own chains and its lines in each shared chain. */
 export interface Fragment {
   /** Own nat chains (KUBE-SVC/EXT/SEP) → their "-A …" lines. */
@@ -64,8 +75,13 @@ export function signatureOf(f: Fragment | undefined): string | undefined {
   return f.signature;
 }
 
-/** Renders one Service (all its ports). Pure: the same entry gives the same fragment. */
-export function renderService(entry: ServiceEntry, config: ProxyConfig): Fragment {
+/**
+ * Renders one Service (all its ports). Pure: the same entry gives the same fragment. In a large
+ * cluster the KUBE-SVC → KUBE-SEP jumps and the KUBE-SEP rules carry no comment, as upstream's
+ * appendServiceCommentLocked(): fewer matches for iptables to parse and the kernel to walk.
+ */
+export function renderService(entry: ServiceEntry, config: ProxyConfig, large = false): Fragment {
+  const cmt = (c: string): string => (large ? '' : ` -m comment --comment ${q(c)}`);
   const f: Fragment = { chains: new Map(), natServices: [], natNodePorts: [], filterServices: [], filterExternal: [], udp: [] };
   for (const sp of entry.ports) {
     const name = servicePortName(sp);
@@ -104,12 +120,11 @@ export function renderService(entry: ServiceEntry, config: ProxyConfig): Fragmen
       ]);
     }
 
-    const sepComment = q(name);
     const seps = eps.map((ep) => ({ ep, endpoint: `${ep.ip}:${ep.port}`, chain: endpointChainName(name, sp.protocol, `${ep.ip}:${ep.port}`) }));
     if (sp.affinitySeconds !== undefined) {
       // ClientIP affinity: a client seen recently goes back to the endpoint that served it.
       for (const s of seps) {
-        svcRules.push(`-A ${svcChain} -m comment --comment ${q(`${name} -> ${s.endpoint}`)} -m recent --name ${s.chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${sp.affinitySeconds} --reap -j ${s.chain}`);
+        svcRules.push(`-A ${svcChain}${cmt(`${name} -> ${s.endpoint}`)} -m recent --name ${s.chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${sp.affinitySeconds} --reap -j ${s.chain}`);
       }
     }
     const n = seps.length;
@@ -117,12 +132,12 @@ export function renderService(entry: ServiceEntry, config: ProxyConfig): Fragmen
       const s = seps[i];
       // Pick endpoint i with probability 1/(n-i) among those left: uniform overall.
       const stat = i < n - 1 ? ` -m statistic --mode random --probability ${(1 / (n - i)).toFixed(10)}` : '';
-      svcRules.push(`-A ${svcChain} -m comment --comment ${q(`${name} -> ${s.endpoint}`)}${stat} -j ${s.chain}`);
+      svcRules.push(`-A ${svcChain}${cmt(`${name} -> ${s.endpoint}`)}${stat} -j ${s.chain}`);
       const recent = sp.affinitySeconds !== undefined ? ` -m recent --name ${s.chain} --mask 255.255.255.255 --rsource --set` : '';
       f.chains.set(s.chain, [
         // Hairpin: a pod reaching itself through the Service must be masqueraded.
-        `-A ${s.chain} -m comment --comment ${sepComment} -s ${s.ep.ip}/32 -j KUBE-MARK-MASQ`,
-        `-A ${s.chain} -m comment --comment ${sepComment}${recent} -p ${proto} -m ${proto} -j DNAT --to-destination ${s.endpoint}`,
+        `-A ${s.chain}${cmt(name)} -s ${s.ep.ip}/32 -j KUBE-MARK-MASQ`,
+        `-A ${s.chain}${cmt(name)}${recent} -p ${proto} -m ${proto} -j DNAT --to-destination ${s.endpoint}`,
       ]);
     }
   }
@@ -130,11 +145,12 @@ export function renderService(entry: ServiceEntry, config: ProxyConfig): Fragmen
 }
 
 /** Rules of the fixed chains that do not depend on any Service. */
+const MARK_MASQ_RULE = `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQ_MARK}`;
 const STATIC_NAT = [
   `-A KUBE-POSTROUTING -m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`,
   `-A KUBE-POSTROUTING -j MARK --xor-mark ${MASQ_MARK}`,
   `-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`,
-  `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQ_MARK}`,
+  MARK_MASQ_RULE,
 ];
 const STATIC_FILTER = [
   `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
@@ -144,7 +160,10 @@ const STATIC_FILTER = [
 ];
 
 export interface RenderResult {
+  /** The restore input (without chunks: all of it; with: the fixed chains, applied last). */
   text: string;
+  /** Per-Service chains to restore first, in order (empty unless chunkChains was given). */
+  chunks: string[];
   /** KUBE-SVC/EXT/SEP chains the new nat table holds (input to the next stale check). */
   serviceChains: Set<string>;
   /** Chains present before and absent now: flushed and deleted by this restore. */
@@ -154,17 +173,25 @@ export interface RenderResult {
 }
 
 /** Renders every Service, in key order. */
-export function renderAll(state: ProxyState, config: ProxyConfig): Map<string, Fragment> {
+export function renderAll(state: ProxyState, config: ProxyConfig, large = isLargeCluster(state)): Map<string, Fragment> {
   const out = new Map<string, Fragment>();
-  for (const key of [...state.services.keys()].sort()) out.set(key, renderService(state.services.get(key)!, config));
+  for (const key of [...state.services.keys()].sort()) out.set(key, renderService(state.services.get(key)!, config, large));
   return out;
 }
 
 /**
- * The full restore text: every chain we own declared (= flushed) and refilled. Chains in
+ * The full restore: every chain we own declared (= flushed) and refilled. Chains in
  * existingNatChains that no Service produces any more are deleted.
+ *
+ * chunkChains > 0 splits it (for iptables-nft, whose restore cost grows with the square of the
+ * chains named in one input): `chunks` first write the per-Service chains, about chunkChains
+ * at a time, each Service's chains whole in one nat transaction; `text` then rewrites the fixed
+ * chains that jump to them and deletes stale ones. Every step leaves consistent rules: a
+ * Service's chains change together and nothing jumps to a chain before it exists.
  */
-export function renderRules(state: ProxyState, config: ProxyConfig, existingNatChains: Iterable<string>, fragments = renderAll(state, config)): RenderResult {
+export function renderRules(
+  state: ProxyState, config: ProxyConfig, existingNatChains: Iterable<string>, fragments = renderAll(state, config), chunkChains = 0,
+): RenderResult {
   // One output array, filled in table order by a few passes over the fragments (no copies).
   const out: string[] = ['*filter'];
   for (const c of FILTER_CHAINS) out.push(`:${c} - [0:0]`);
@@ -176,7 +203,10 @@ export function renderRules(state: ProxyState, config: ProxyConfig, existingNatC
   out.push('COMMIT', '*nat');
   for (const c of NAT_CHAINS) out.push(`:${c} - [0:0]`);
   const serviceChains = new Set<string>();
-  for (const f of fragments.values()) for (const c of f.chains.keys()) { serviceChains.add(c); out.push(`:${c} - [0:0]`); }
+  const chunks = chunkChains > 0 ? serviceChunks(fragments, chunkChains) : [];
+  for (const f of fragments.values()) {
+    for (const c of f.chains.keys()) { serviceChains.add(c); if (!chunks.length) out.push(`:${c} - [0:0]`); }
+  }
   const staleChains: string[] = [];
   for (const c of existingNatChains) if (isServiceChain(c) && !serviceChains.has(c)) staleChains.push(c);
   staleChains.sort();
@@ -186,11 +216,37 @@ export function renderRules(state: ProxyState, config: ProxyConfig, existingNatC
   for (const f of fragments.values()) for (const l of f.natServices) out.push(l);
   out.push(NODEPORTS_JUMP);
   for (const f of fragments.values()) for (const l of f.natNodePorts) out.push(l);
-  for (const f of fragments.values()) for (const rules of f.chains.values()) for (const l of rules) out.push(l);
-  const natRules = out.length - natStart;
+  let natRules = out.length - natStart;
+  for (const f of fragments.values()) {
+    for (const rules of f.chains.values()) {
+      natRules += rules.length;
+      if (!chunks.length) for (const l of rules) out.push(l);
+    }
+  }
   for (const c of staleChains) out.push(`-X ${c}`);
   out.push('COMMIT', '');
-  return { text: out.join('\n'), serviceChains, staleChains, fragments, ruleCount: { filter: filterRules, nat: natRules } };
+  return { text: out.join('\n'), chunks, serviceChains, staleChains, fragments, ruleCount: { filter: filterRules, nat: natRules } };
+}
+
+/**
+ * nat transactions holding whole Services' chains, about max chains each; the first also
+ * (re)fills KUBE-MARK-MASQ they jump to. None when everything fits in one.
+ */
+function serviceChunks(fragments: Map<string, Fragment>, max: number): string[] {
+  const chunks: string[] = [];
+  let decl: string[] = [], rules: string[] = [];
+  const flush = () => {
+    if (!decl.length) return;
+    const first = chunks.length === 0 ? [':KUBE-MARK-MASQ - [0:0]', MARK_MASQ_RULE] : [];
+    chunks.push(['*nat', ...first, ...decl, ...rules, 'COMMIT', ''].join('\n'));
+    decl = []; rules = [];
+  };
+  for (const f of fragments.values()) {
+    for (const [c, lines] of f.chains) { decl.push(`:${c} - [0:0]`); rules.push(...lines); }
+    if (decl.length >= max) flush();
+  }
+  flush();
+  return chunks.length > 1 ? chunks : []; // all in one piece: one transaction, as without chunks
 }
 
 /**

@@ -85,6 +85,7 @@ export const defaultClusterRoles: ClusterRole[] = [
     R(['create'], [''], ['bindings', 'pods/binding']),
     R(['patch', 'update'], [''], ['pods/status']),
     R(READ, [''], ['nodes', 'namespaces', 'services', 'replicationcontrollers', 'persistentvolumeclaims', 'persistentvolumes']),
+    R(['update', 'patch'], [''], ['persistentvolumeclaims', 'persistentvolumes']), // volume binding (PreBind)
     R(READ, ['apps'], ['replicasets', 'statefulsets']),
     R(READ, ['policy'], ['poddisruptionbudgets']),
     R(READ, ['storage.k8s.io'], ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities']),
@@ -95,6 +96,7 @@ export const defaultClusterRoles: ClusterRole[] = [
   // its own service account): it reads and writes the workload, network and policy objects.
   role('system:kube-controller-manager', [
     R([...READ, ...WRITE], ['', 'apps', 'batch', 'discovery.k8s.io', 'coordination.k8s.io', 'policy', 'events.k8s.io', 'autoscaling'], ['*']),
+    R(READ, ['storage.k8s.io'], ['storageclasses']),
     R(['create'], ['authentication.k8s.io'], ['tokenreviews']),
     R(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
   ]),
@@ -102,6 +104,12 @@ export const defaultClusterRoles: ClusterRole[] = [
     R(READ, [''], ['services', 'endpoints', 'nodes']),
     R(READ, ['discovery.k8s.io'], ['endpointslices']),
     R(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  ]),
+  role('system:persistent-volume-provisioner', [
+    R(['create', 'delete', 'get', 'list', 'watch'], [''], ['persistentvolumes']),
+    R(['get', 'list', 'watch', 'update'], [''], ['persistentvolumeclaims']),
+    R(READ, ['storage.k8s.io'], ['storageclasses']),
+    R(['watch', 'create', 'update', 'patch'], [''], ['events']),
   ]),
   role('system:kubelet-api-admin', [
     R(['get', 'list', 'watch', 'proxy'], [''], ['nodes']),

@@ -9,12 +9,15 @@ import { configmaps, secrets, serviceaccounts, resourcequotas, limitranges } fro
 import { daemonsets, statefulsets, jobs, endpointslices } from './workloads.js';
 import { componentstatuses } from './componentstatuses.js';
 import { roles, clusterroles, rolebindings, clusterrolebindings } from './rbac.js';
+import { persistentvolumes, persistentvolumeclaims } from './volumes.js';
+import { controllerrevisions } from './controllerrevisions.js';
+import { storageclasses } from './storageclasses.js';
 
 export const allResources: ResourceDef[] = [
   namespaces, nodes, pods, services, endpoints, events, configmaps, secrets, serviceaccounts,
-  componentstatuses, resourcequotas, limitranges,
-  deployments, replicasets, daemonsets, statefulsets, jobs, leases, endpointslices,
-  roles, clusterroles, rolebindings, clusterrolebindings,
+  componentstatuses, resourcequotas, limitranges, persistentvolumes, persistentvolumeclaims,
+  deployments, replicasets, daemonsets, statefulsets, controllerrevisions, jobs, leases, endpointslices,
+  roles, clusterroles, rolebindings, clusterrolebindings, storageclasses,
 ];
 
 const byPath = new Map(allResources.map((d) => [`${d.group}/${d.version}/${d.resource}`, d]));
@@ -36,5 +39,5 @@ export function groupVersions(): Array<{ group: string; version: string; resourc
 export {
   pods, services, deployments, replicasets, namespaces, nodes, endpoints, events, leases, configmaps, secrets,
   serviceaccounts, resourcequotas, limitranges, daemonsets, statefulsets, jobs, endpointslices, componentstatuses,
-  roles, clusterroles, rolebindings, clusterrolebindings,
+  roles, clusterroles, rolebindings, clusterrolebindings, persistentvolumes, persistentvolumeclaims, controllerrevisions, storageclasses,
 };

@@ -1,6 +1,7 @@
 // DaemonSet controller (upstream daemon): one pod per eligible node — nodes that join get one,
 // nodes that leave or stop qualifying lose theirs — created pinned to the node by node affinity
 // and bound by the scheduler. RollingUpdate replaces old pods node by node within maxUnavailable.
+// Each template is kept as a ControllerRevision (kubectl rollout history / undo daemonset).
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, isNotFound, type KubeObject } from '../../client/api-client.js';
@@ -15,6 +16,7 @@ import { W } from '../util/resources.js';
 import { errMessage, type Controller } from '../util/run.js';
 import { Expectations } from '../replicaset/expectations.js';
 import { resolveIntOrPercent } from '../deployment/rollout.js';
+import { ControllerHistory } from '../history/controller-history.js';
 import { daemonPodNode, dsRevision, newDaemonPod, nodeShouldRunDaemonPod, REVISION_LABEL } from './daemon-pods.js';
 
 type DS = DaemonSet & KubeObject;
@@ -27,9 +29,11 @@ export class DaemonSetController implements Controller {
   private readonly podInf;
   private readonly nodeInf;
   private readonly events;
+  private readonly history;
 
   constructor(private readonly client: ApiClient, informers: SharedInformers) {
     this.events = new EventRecorder(client, 'daemonset-controller');
+    this.history = new ControllerHistory(client, informers);
     this.dsInf = informers.for<DaemonSet>(W.daemonsets);
     this.podInf = informers.for<Pod>(R.pods);
     this.nodeInf = informers.for<Node>(R.nodes);
@@ -65,6 +69,7 @@ export class DaemonSetController implements Controller {
     const hash = dsRevision(ds);
     const mine = this.podInf.list().filter((p) => controllerRef(p as KubeObject)?.uid === uid && p.metadata?.namespace === ds.metadata?.namespace);
     const live = mine.filter((p) => !p.metadata?.deletionTimestamp);
+    await this.history.sync(ds, 'apps/v1', 'DaemonSet', hash, new Set(live.map((p) => p.metadata?.labels?.[REVISION_LABEL] ?? '')));
     const byNode = new Map<string, Pod[]>();
     for (const p of live) {
       const n = daemonPodNode(p) ?? '';

@@ -2,6 +2,7 @@
 // from old to new with RollingUpdate (maxSurge/maxUnavailable) or Recreate, tracks revisions in
 // the deployment.kubernetes.io/revision annotation, prunes old revisions and reports status.
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from '../../client/api-client.js';
 import { keyOf } from '../../client/informer.js';
 import { R } from '../../client/resources.js';
@@ -28,6 +29,7 @@ export class DeploymentController implements Controller {
   readonly queue = new WorkQueue();
   private readonly dInf;
   private readonly rsInf;
+  private readonly podInf;
   private readonly events;
   private readonly log = logger('deployment-controller');
 
@@ -37,6 +39,13 @@ export class DeploymentController implements Controller {
     this.rsInf = informers.for<ReplicaSet>(R.replicasets);
     this.dInf.onChange((d) => this.queue.add(keyOf(d)));
     this.rsInf.onChange((rs) => this.rsChanged(rs));
+    // Recreate waits for old pods to be gone: a deleted pod wakes its ReplicaSet's Deployment.
+    this.podInf = informers.for<Pod>(R.pods);
+    this.podInf.onDelete((p) => {
+      const ref = controllerRef(p);
+      const rs = ref?.kind === 'ReplicaSet' ? this.rsInf.get(`${p.metadata?.namespace}/${ref.name}`) : undefined;
+      if (rs) this.rsChanged(rs);
+    });
   }
 
   enqueueAll(): void { for (const d of this.dInf.list()) this.queue.add(keyOf(d)); }
@@ -128,12 +137,19 @@ export class DeploymentController implements Controller {
   private async rolloutRecreate(d: D, newRS: RS | undefined, old: RS[], hash: string, written: Map<string, RS>): Promise<{ newRS?: RS; created: boolean }> {
     const active = old.filter((rs) => specReplicas(rs) > 0);
     for (const rs of active) await this.scale(d, rs, 0, written);
-    // Wait until the old pods are gone (simplification: as counted by the old ReplicaSets' status).
-    if (active.length || old.some((rs) => (rs.status?.replicas ?? 0) > 0)) return { newRS, created: false };
+    // Wait until no pod of an old ReplicaSet is left running (terminating ones included), as
+    // upstream's oldPodsRunning: the ReplicaSets' status may lag behind the pods.
+    if (active.length || old.some((rs) => (rs.status?.replicas ?? 0) > 0) || this.oldPodsRunning(old)) return { newRS, created: false };
     const want = d.spec?.replicas ?? 1;
     if (!newRS) return { newRS: await this.createNewRS(d, hash, old, want), created: true };
     if (specReplicas(newRS) !== want) newRS = await this.scale(d, newRS, want, written);
     return { newRS, created: false };
+  }
+
+  private oldPodsRunning(old: RS[]): boolean {
+    const uids = new Set(old.map((rs) => rs.metadata?.uid));
+    return this.podInf.list().some((p) => uids.has(controllerRef(p)?.uid)
+      && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   }
 
   private async createNewRS(d: D, hash: string, old: RS[], replicas: number): Promise<RS> {

@@ -24,7 +24,7 @@ export class GarbageCollector implements Controller {
   private readonly dependents = new Map<string, Set<string>>(); // owner uid → item keys
   private readonly log = logger('garbage-collector');
 
-  constructor(private readonly client: ApiClient, informers: SharedInformers, watched: ResourceRef[] = [W.deployments, W.replicasets, W.daemonsets, W.statefulsets, W.jobs, W.pods]) {
+  constructor(private readonly client: ApiClient, informers: SharedInformers, watched: ResourceRef[] = [W.deployments, W.replicasets, W.daemonsets, W.statefulsets, W.controllerrevisions, W.jobs, W.pods, W.persistentvolumeclaims]) {
     for (const r of watched) {
       const inf = informers.for<KubeObject>(r);
       this.informers.set(r.resource, { r, inf });

@@ -1,7 +1,8 @@
 // Job controller (upstream job): runs pods from the template until `completions` succeeded
 // (`parallelism` at a time), replaces failed ones with back-off, and ends the Job Complete or
 // Failed (backoffLimit, activeDeadlineSeconds) with status counts and conditions that
-// `kubectl get jobs` and `kubectl wait --for=condition=complete` read.
+// `kubectl get jobs` and `kubectl wait --for=condition=complete` read. Indexed Jobs run one
+// pod per completion index (indexed.ts).
 import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient, isNotFound, type KubeObject } from '../../client/api-client.js';
@@ -16,6 +17,7 @@ import { errMessage, type Controller } from '../util/run.js';
 import { Expectations } from '../replicaset/expectations.js';
 import { generateName } from '../replicaset/pod-names.js';
 import { backoffMs, countPods, decide, finishedCondition } from './job-status.js';
+import { formatIndexes, isIndexed, planIndexes, succeededIndexes, withIndex } from './indexed.js';
 
 type J = Job & KubeObject;
 
@@ -57,8 +59,11 @@ export class JobController implements Controller {
     if (job.metadata?.deletionTimestamp) return;
     const pods = this.podInf.list().filter((p) => p.metadata?.namespace === job.metadata?.namespace && controllerRef(p as KubeObject)?.uid === job.metadata?.uid);
     const c = countPods(job, pods);
+    const doneIndexes = isIndexed(job) ? succeededIndexes(job, pods) : undefined;
+    if (doneIndexes) c.succeeded = doneIndexes.size;
     const now = Date.now();
     const status: JobStatus = { ...(job.status ?? {}), succeeded: c.succeeded, failed: c.failed, ready: c.ready };
+    if (doneIndexes) status.completedIndexes = formatIndexes(doneIndexes) || undefined;
     const done = finishedCondition(job);
     if (done || job.spec?.suspend) {
       await this.deletePods(key, job, c.active);
@@ -81,19 +86,17 @@ export class JobController implements Controller {
       status.conditions = setCondition(status.conditions, { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' });
       void this.events.event(job, 'Normal', 'Completed', 'Job completed');
     } else if (this.expectations.satisfied(key)) {
-      await this.manage(key, job, c.active, v.wantActive, c.failed, now);
+      await this.manage(key, job, c.active, v.wantActive, c.failed, now, doneIndexes);
     }
     await this.writeStatus(job, status);
     const ads = job.spec?.activeDeadlineSeconds;
     if (v.kind === 'run' && ads !== undefined && ads !== null) this.queue.addAfter(key, start + ads * 1000 - now + 50);
   }
 
-  private async manage(key: string, job: J, active: Pod[], want: number, failed: number, now: number): Promise<void> {
-    const diff = want - active.length;
-    if (diff < 0) {
-      const newest = [...active].sort((a, b) => Date.parse(b.metadata?.creationTimestamp ?? '') - Date.parse(a.metadata?.creationTimestamp ?? ''));
-      return this.deletePods(key, job, newest.slice(0, -diff));
-    }
+  private async manage(key: string, job: J, active: Pod[], want: number, failed: number, now: number, done?: Set<number>): Promise<void> {
+    const plan = done ? planIndexes(job, active, done, want) : plainPlan(active, want);
+    if (plan.remove.length) return this.deletePods(key, job, plan.remove);
+    const diff = plan.create.length;
     if (diff === 0) return;
     // Back off after failures: the next pod waits 10 s · 2^(failures−1) from when we saw the failure.
     let last = this.lastFailures.get(key);
@@ -102,8 +105,8 @@ export class JobController implements Controller {
     if (wait > 0) { this.queue.addAfter(key, wait); return; }
     this.expectations.expectCreations(key, diff);
     const errors: string[] = [];
-    await Promise.all(Array.from({ length: diff }, async () => {
-      const pod = podFromJob(job);
+    await Promise.all(plan.create.map(async (index) => {
+      const pod = index === undefined ? podFromJob(job) : withIndex(podFromJob(job), job, index);
       try {
         await this.client.create(R.pods, pod as Pod & KubeObject);
         void this.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata!.name}`);
@@ -136,6 +139,14 @@ export class JobController implements Controller {
       await this.client.patch(W.jobs, job.metadata!.name!, job.metadata!.namespace, { status }, 'merge', 'status');
     } catch (err) { if (!isNotFound(err)) throw err; }
   }
+}
+
+/** NonIndexed: the newest extras go; the missing ones are made (no index). */
+function plainPlan(active: Pod[], want: number): { create: Array<number | undefined>; remove: Pod[] } {
+  const diff = want - active.length;
+  if (diff >= 0) return { create: Array.from({ length: diff }, () => undefined), remove: [] };
+  const newest = [...active].sort((a, b) => Date.parse(b.metadata?.creationTimestamp ?? '') - Date.parse(a.metadata?.creationTimestamp ?? ''));
+  return { create: [], remove: newest.slice(0, -diff) };
 }
 
 function setCondition(conds: JobCondition[] | undefined, c: Omit<JobCondition, 'lastProbeTime' | 'lastTransitionTime'>): JobCondition[] {

@@ -11,6 +11,8 @@ import { PodTopologySpread } from './pod-topology-spread.js';
 import { Spreading } from './spreading.js';
 import { TaintToleration } from './taint-toleration.js';
 import { VolumeBinding, type VolumeLookup } from './volume-binding.js';
+import { VolumeRestrictions } from './volume-restrictions.js';
+import { VolumeZone } from './volume-zone.js';
 
 export interface Profile { filters: FilterPlugin[]; scores: ScorePlugin[] }
 
@@ -21,7 +23,7 @@ export function defaultProfile(volumes?: VolumeLookup): Profile {
   const spread = new PodTopologySpread();
   return {
     filters: [new NodeUnschedulable(), new NodeReady(), new NodeName(), taints, affinity, new NodePorts(), new NodeResourcesFit(),
-      new VolumeBinding(volumes), podAffinity, spread],
+      new VolumeRestrictions(volumes), new VolumeBinding(volumes), new VolumeZone(volumes), podAffinity, spread],
     scores: [new Spreading(), new LeastAllocated(), new BalancedAllocation(), taints, affinity, podAffinity, spread],
   };
 }
