@@ -45,6 +45,9 @@ export interface ResourceDef {
   /** Called before create (after defaults and validation): allocations, initial status. */
   beforeCreate?(obj: Obj, ctx: WriteContext): Promise<void> | void;
   beforeUpdate?(obj: Obj, ctx: WriteContext): Promise<void> | void;
+  /** Frees allocations `obj` holds that the stored object no longer does: after a failed
+   *  create or update of obj, and after obj was replaced or deleted. Must be idempotent. */
+  release?(obj: Obj, ctx: WriteContext): Promise<void>;
   /** Does a change from old to obj bump metadata.generation? Default: spec changed. */
   specOf?(obj: Obj): unknown;
 }

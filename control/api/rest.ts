@@ -14,6 +14,9 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { toScale } from './resources/apps.js';
 import type { Admission } from './admission/index.js';
 import type { UserInfo } from './auth/types.js';
+import { logger } from '../client/log.js';
+
+const log = logger('apiserver');
 
 /** `user`: who asked, for admission (set by the HTTP layer when authentication is on). */
 export interface Target { def: ResourceDef; namespace?: string; name?: string; sub?: string; user?: UserInfo }
@@ -84,10 +87,21 @@ export class Rest {
     });
     Object.assign(m, { uid: randomUUID(), creationTimestamp: now(), generation: 1 });
     delete m.resourceVersion; delete m.deletionTimestamp; delete m.deletionGracePeriodSeconds;
-    await t.def.beforeCreate?.(obj, { store: this.store });
     try {
+      await t.def.beforeCreate?.(obj, { store: this.store });
       return await this.store.create(t.def, obj);
-    } catch (err) { this.storeError(err, t, m.name); }
+    } catch (err) {
+      await this.release(t, obj);
+      this.storeError(err, t, m.name);
+    }
+  }
+
+  /** Gives back what a failed or superseded write allocated (Service IPs and node ports). */
+  private async release(t: Target, ...objs: Obj[]): Promise<void> {
+    if (!t.def.release) return;
+    for (const o of objs) {
+      await t.def.release(o, { store: this.store }).catch((err) => log.warn({ err, resource: t.def.resource, name: o.metadata?.name }, 'release failed'));
+    }
   }
 
   /** PUT of the object, its status, or its scale. */
@@ -135,6 +149,17 @@ export class Rest {
 
   /** `trusted`: a server-side write (binding) that user-update validation must not refuse. */
   private async save(t: Target, cur: Obj, obj: Obj, trusted = false): Promise<Obj> {
+    try {
+      const saved = await this.saveOnce(t, cur, obj, trusted);
+      if (saved !== cur) await this.release(t, cur, obj);
+      return saved;
+    } catch (err) {
+      await this.release(t, obj);
+      throw err;
+    }
+  }
+
+  private async saveOnce(t: Target, cur: Obj, obj: Obj, trusted: boolean): Promise<Obj> {
     const m = obj.metadata;
     // Fields the client does not own.
     for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
@@ -172,7 +197,9 @@ export class Rest {
 
   private async removeNow(t: Target, cur: Obj): Promise<Obj> {
     try {
-      return await this.store.delete(t.def, t.namespace, t.name!, Number(cur.metadata.resourceVersion));
+      const gone = await this.store.delete(t.def, t.namespace, t.name!, Number(cur.metadata.resourceVersion));
+      await this.release(t, cur);
+      return gone;
     } catch (err) { this.storeError(err, t, t.name!); }
   }
 

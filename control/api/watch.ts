@@ -75,12 +75,15 @@ export async function serveWatch(store: Store, t: Target, q: WatchQuery, asTable
   }
 
   const timeout = Number(q.timeoutSeconds) > 0 ? Number(q.timeoutSeconds) * 1000 : 30 * 60 * 1000;
-  let bookmarks: NodeJS.Timeout | undefined;
+  let bookmarks: NodeJS.Timeout | undefined, preTimeout: NodeJS.Timeout | undefined;
   if (q.allowWatchBookmarks === 'true' && !asTable) {
-    bookmarks = setInterval(async () => {
+    const bookmark = async () => {
       const revision = String(await store.backend.currentRevision());
-      send('BOOKMARK', { kind: t.def.kind, apiVersion: '', metadata: { resourceVersion: revision } });
-    }, 60_000);
+      if (!res.writableEnded) send('BOOKMARK', { kind: t.def.kind, apiVersion: '', metadata: { resourceVersion: revision } });
+    };
+    // As upstream's cacher: roughly every minute, and 2 s before the watch's deadline.
+    bookmarks = setInterval(bookmark, 60_000);
+    if (timeout > 2000 && timeout - 2000 < 60_000) preTimeout = setTimeout(bookmark, timeout - 2000);
   }
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeout);
@@ -93,6 +96,7 @@ export async function serveWatch(store: Store, t: Target, q: WatchQuery, asTable
     });
   });
   watcher.cancel();
-  if (bookmarks) clearInterval(bookmarks);
+  clearInterval(bookmarks);
+  clearTimeout(preTimeout);
   if (!res.writableEnded) res.end();
 }

@@ -1,7 +1,8 @@
 // kubectl's everyday verbs against the lab (issue 3), as one suite run on each store backend
 // (kubectl.test.ts: embedded SQLite; kubectl-etcd.test.ts: etcd): apply and an edited re-apply
 // (three-way merge), get in its forms, get -w through a pod's life, explain, describe with
-// events, patch in three forms, label, annotate, scale, delete.
+// events, patch in three forms, label, annotate, scale, delete, componentstatuses; on etcd,
+// etcdctl shows the keys and a Secret's value encrypted (k8s:enc:aesgcm:v1:).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -126,21 +127,41 @@ test('patch (strategic, merge, json), label, annotate, scale, delete', async () 
   assert.match(gone.stderr, /not found/);
 });
 
+test('get componentstatuses: every component Healthy, the store included', async () => {
+  const cs = await waitFor('every component Healthy', async () => {
+    const r = await kubectl(kubeconfig, ['get', 'componentstatuses', '--no-headers']);
+    const rows = r.stdout.trim().split('\n').filter(Boolean);
+    return r.code === 0 && rows.length >= 3 && rows.every((l) => /^\S+\s+Healthy\s/.test(l)) && r.stdout;
+  }, 30_000, 500);
+  for (const name of ['scheduler', 'controller-manager', storage === 'etcd' ? 'etcd-0' : 'sqlite-0']) assert.match(cs, new RegExp(`^${name}\\s+Healthy`, 'm'));
+});
+
 if (storage === 'etcd') {
+  // The secure lab's etcd wants TLS with a client certificate of its own CA.
+  const etcdTls = () => etcdctlTlsArgs(labIsSecure() ? pkiFiles(pkiDir) : undefined);
+  const etcdctl = (...args: string[]) => {
+    const tls = etcdTls();
+    return spawnSync('etcdctl', ['--endpoints', `${tls.length ? 'https' : 'http'}://${ETCD_ENDPOINT}`, ...tls, ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+  };
+
   test('etcdctl shows the objects under /registry/<resource>/<namespace>/<name>', async () => {
     await k('create', 'configmap', 'seen-in-etcd', '--from-literal=a=b');
-    // The secure lab's etcd wants TLS with a client certificate of its own CA.
-    const tls = etcdctlTlsArgs(labIsSecure() ? pkiFiles(pkiDir) : undefined);
     const plain = spawnSync('etcdctl', ['--endpoints', `http://${ETCD_ENDPOINT}`, '--dial-timeout', '2s', '--command-timeout', '3s', 'get', '/registry/configmaps/default', '--prefix', '--keys-only'], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
-    if (tls.length) assert.notEqual(plain.status, 0, 'etcd refuses a client without a certificate');
-    const endpoint = `${tls.length ? 'https' : 'http'}://${ETCD_ENDPOINT}`;
-    const r = spawnSync('etcdctl', ['--endpoints', endpoint, ...tls, 'get', '/registry/configmaps/default', '--prefix', '--keys-only'],
-      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    if (etcdTls().length) assert.notEqual(plain.status, 0, 'etcd refuses a client without a certificate');
+    const r = etcdctl('get', '/registry/configmaps/default', '--prefix', '--keys-only');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^\/registry\/configmaps\/default\/seen-in-etcd$/m);
-    const v = spawnSync('etcdctl', ['--endpoints', endpoint, ...tls, 'get', '/registry/configmaps/default/seen-in-etcd', '--print-value-only'],
-      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    const v = etcdctl('get', '/registry/configmaps/default/seen-in-etcd', '--print-value-only');
     assert.equal(JSON.parse(v.stdout).data.a, 'b');
+  });
+
+  test('a Secret is stored encrypted in etcd (k8s:enc:aesgcm:v1:) and read back in the clear through the API', { skip: !labIsSecure() && 'the insecure lab runs without --encryption-provider-config' }, async () => {
+    await k('create', 'secret', 'generic', 'sealed', '--from-literal=password=hunter2-e2e');
+    const r = etcdctl('get', '/registry/secrets/default/sealed', '--print-value-only');
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.startsWith('k8s:enc:aesgcm:v1:'), `stored value starts ${JSON.stringify(r.stdout.slice(0, 24))}`);
+    assert.ok(!r.stdout.includes('hunter2-e2e') && !r.stdout.includes(Buffer.from('hunter2-e2e').toString('base64')), 'no plaintext in etcd');
+    assert.equal(Buffer.from(await k('get', 'secret', 'sealed', '-o', 'jsonpath={.data.password}'), 'base64').toString(), 'hunter2-e2e');
   });
 }
 }

@@ -3,7 +3,8 @@
 // driven by the real kubectl and raw HTTPS requests.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -28,8 +29,20 @@ async function userKubeconfig(cn: string, o: string[] = [], signer = ca(), extra
 }
 const tokenFetch = (token: string) => fetchFor({ server: srv.url, ca: ca().cert, token });
 
-before(async () => { srv = await startSecureServer(); });
-after(async () => { await srv?.stop(); });
+// Audit levels by resource: configmaps RequestResponse, serviceaccounts Request, the rest Metadata.
+const policyDir = mkdtempSync(join(tmpdir(), 'tskube-audit-'));
+const policyFile = join(policyDir, 'audit-policy.yaml');
+writeFileSync(policyFile, `apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+- level: RequestResponse
+  resources: [{group: "", resources: ["configmaps"]}]
+- level: Request
+  resources: [{group: "", resources: ["serviceaccounts"]}]
+- level: Metadata
+`);
+before(async () => { srv = await startSecureServer(['--audit-policy-file', policyFile]); });
+after(async () => { await srv?.stop(); rmSync(policyDir, { recursive: true, force: true }); });
 
 test('no credentials → 401 Status; the admin kubeconfig (CA + admin cert) works', async () => {
   const anon = fetchFor({ server: srv.url, ca: ca().cert });
@@ -191,6 +204,34 @@ test('the audit log records who did what, with the decision', async () => {
   assert.equal(del.annotations['authorization.k8s.io/decision'], 'forbid');
   assert.equal(del.apiVersion, 'audit.k8s.io/v1');
   assert.ok(events.every((e) => e.kind === 'Event' && e.stage === 'ResponseComplete'));
+  assert.equal(del.level, 'Metadata');
+  assert.ok(!('requestObject' in del) && !('responseObject' in del), 'Metadata: no objects');
+});
+
+test('audit levels: Metadata has no objects, Request adds requestObject, RequestResponse adds responseObject', async () => {
+  const admin = fetchFromKubeconfig(srv.admin);
+  // Each request names itself in its User-Agent, so its audit event is easy to find.
+  const post = (resource: string, body: object) => admin(`/api/v1/namespaces/default/${resource}`,
+    { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': `audit-test-${resource}` }, body: JSON.stringify(body) });
+  const cm = await post('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'audited' }, data: { k: 'v' } });
+  assert.equal(cm.status, 201);
+  const created = (await cm.json()) as { metadata: { uid: string } };
+  assert.equal((await post('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'audited' } })).status, 201);
+  assert.equal((await post('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'audited' }, spec: { ports: [{ port: 80 }] } })).status, 201);
+  const find = async (resource: string) => waitFor(`the audit event for creating ${resource}/audited`, () => readFileSync(srv.auditLog, 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l)).find((e) => e.userAgent === `audit-test-${resource}`), 5000);
+  const rr = await find('configmaps');
+  assert.equal(rr.level, 'RequestResponse');
+  assert.deepEqual(rr.requestObject, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'audited' }, data: { k: 'v' } });
+  assert.equal(rr.responseObject.kind, 'ConfigMap');
+  assert.equal(rr.responseObject.metadata.uid, created.metadata.uid, 'the response as the client got it');
+  const req = await find('serviceaccounts');
+  assert.equal(req.level, 'Request');
+  assert.equal(req.requestObject.metadata.name, 'audited');
+  assert.ok(!('responseObject' in req), 'Request: no responseObject');
+  const meta = await find('services');
+  assert.equal(meta.level, 'Metadata');
+  assert.ok(!('requestObject' in meta) && !('responseObject' in meta), 'Metadata: no objects');
 });
 
 test('an admin kubeconfig copied elsewhere works; a tampered one does not', async () => {
@@ -208,4 +249,27 @@ test('an admin kubeconfig copied elsewhere works; a tampered one does not', asyn
   const r = await kubectl(copy, ['get', 'ns', 'default']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /Unauthorized|must be logged in/);
+});
+
+test('with anonymous auth on, system:anonymous reads /version and /healthz (system:public-info-viewer) and nothing else', async () => {
+  const open = await startSecureServer(['--anonymous-auth', 'true']);
+  try {
+    const anon = fetchFor({ server: open.url, ca: readFileSync(open.pki.ca, 'utf8') });
+    const version = await anon('/version');
+    assert.equal(version.status, 200, await version.clone().text());
+    assert.ok(((await version.json()) as { gitVersion?: string }).gitVersion, '/version answers a version');
+    const health = await anon('/healthz');
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), 'ok');
+    const pods = await anon('/api/v1/namespaces/default/pods');
+    assert.equal(pods.status, 403);
+    const st = (await pods.json()) as { kind: string; reason: string; message: string };
+    assert.equal(st.kind, 'Status');
+    assert.equal(st.reason, 'Forbidden');
+    assert.equal(st.message, 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"');
+    // A wrong credential is still a 401, never a fall-through to anonymous.
+    assert.equal((await fetchFor({ server: open.url, ca: readFileSync(open.pki.ca, 'utf8'), token: 'not-a-token' })('/version')).status, 401);
+  } finally {
+    await open.stop();
+  }
 });

@@ -90,3 +90,57 @@ test('with the etcd leader killed, writes through both servers continue', { skip
   assert.ok((await names(a)).includes('after-kill-19'));
   console.log(`# killed etcd member m${killed} (leader); first write succeeded after ${failover} ms`);
 });
+
+// Service IP and NodePort allocation: every value is reserved under its own etcd key, so
+// parallel creates — on one server or split across both — never share a cluster IP or node port.
+type Svc = { metadata: { name: string }; spec: { clusterIP: string; ports: Array<{ nodePort: number }> } };
+const svcs = (s: TestServer) => `${s.url}/api/v1/namespaces/default/services`;
+const nodePortSvc = (name: string, nodePort?: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name },
+  spec: { type: 'NodePort', selector: { app: name }, ports: [{ port: 80, ...(nodePort ? { nodePort } : {}) }] } });
+const postSvc = (s: TestServer, body: object) => fetch(svcs(s), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function createInParallel(targets: TestServer[], prefix: string): Promise<Svc[]> {
+  const made = await Promise.all(targets.map((s, i) => Array.from({ length: 100 / targets.length }, async (_, j) => {
+    const res = await postSvc(s, nodePortSvc(`${prefix}-${i}-${j}`));
+    assert.equal(res.status, 201, await res.clone().text());
+    return (await res.json()) as Svc;
+  })).flat());
+  const ips = made.map((s) => s.spec.clusterIP);
+  const ports = made.map((s) => s.spec.ports[0].nodePort);
+  assert.equal(new Set(ips).size, 100, 'every cluster IP distinct');
+  assert.equal(new Set(ports).size, 100, `every node port distinct: ${ports.sort().join(',')}`);
+  return made;
+}
+
+test('100 parallel NodePort Service creates on one API server get distinct cluster IPs and node ports', { skip }, async () => {
+  await createInParallel([servers[0]], 'one');
+});
+
+test('50 + 50 parallel NodePort Service creates across both API servers get distinct cluster IPs and node ports', { skip }, async () => {
+  const both = await createInParallel(servers, 'two');
+  const one = ((await (await fetch(svcs(servers[1]))).json()) as { items: Svc[] }).items.filter((s) => s.metadata.name.startsWith('one-'));
+  const ports = new Set([...both, ...one].map((s) => s.spec.ports[0].nodePort));
+  assert.equal(ports.size, 200, 'no overlap with the earlier batch either');
+});
+
+test('a node port is given back on delete, on a type change and by a create that failed', { skip }, async () => {
+  const [a, b] = servers;
+  const used = new Set(((await (await fetch(svcs(a))).json()) as { items: Svc[] }).items.flatMap((s) => s.spec.ports.map((p) => p.nodePort)));
+  const [p1, p2] = Array.from({ length: 100 }, (_, i) => 30000 + i).filter((p) => !used.has(p));
+  assert.equal((await postSvc(a, nodePortSvc('keep', p1))).status, 201);
+  const taken = await postSvc(b, nodePortSvc('thief', p1));
+  assert.equal(taken.status, 422);
+  assert.match(((await taken.json()) as { message: string }).message, /provided port is already allocated/);
+  // Delete through A, reuse through B.
+  assert.equal((await fetch(`${svcs(a)}/keep`, { method: 'DELETE' })).status, 200);
+  assert.equal((await postSvc(b, nodePortSvc('reuse', p1))).status, 201);
+  // A create refused for its name (AlreadyExists) keeps nothing it reserved.
+  const dup = await postSvc(a, nodePortSvc('reuse', p2));
+  assert.equal(dup.status, 409, await dup.text());
+  assert.equal((await postSvc(a, nodePortSvc('after-failed', p2))).status, 201);
+  // NodePort → ClusterIP drops the node port.
+  const patched = await fetch(`${svcs(b)}/reuse`, { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ spec: { type: 'ClusterIP', ports: [{ port: 80 }] } }) });
+  assert.equal(patched.status, 200, await patched.text());
+  assert.equal((await postSvc(a, nodePortSvc('after-type-change', p1))).status, 201);
+});

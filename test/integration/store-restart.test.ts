@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectl, startServer, type TestServer } from '../helpers/server.js';
 import { haveEtcd, startEtcd, type EtcdCluster } from './etcd-cluster.js';
+import Database from 'better-sqlite3';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -52,4 +53,62 @@ test('etcd: a configmap survives a restart of tskube server and of etcd', { skip
   const etcd: EtcdCluster = await startEtcd(1);
   cleanups.push(() => etcd.stop());
   await roundTrip(dir, etcd.url, async () => { await etcd.kill(0); await etcd.start(0); });
+});
+
+// Service allocations survive a restart: the reserved cluster IP and node port stay taken.
+type Svc = { spec: { clusterIP: string; ports: Array<{ nodePort: number }> } };
+const svcUrl = (s: TestServer) => `${s.url}/api/v1/namespaces/default/services`;
+async function postSvc(s: TestServer, name: string, spec: object = {}): Promise<Response> {
+  return fetch(svcUrl(s), { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type: 'NodePort', selector: { app: name }, ports: [{ port: 80 }], ...spec } }) });
+}
+
+/** Creates a NodePort Service, runs `between` with the server stopped, then checks the new server keeps its IP and port taken. */
+async function allocationsSurvive(dataDir: string, storage: string | undefined, between: () => Promise<void>): Promise<void> {
+  let s = await startServer(serverArgs(dataDir, storage));
+  cleanups.push(() => s.stop());
+  const res = await postSvc(s, 'first');
+  assert.equal(res.status, 201, await res.clone().text());
+  const first = (await res.json()) as Svc;
+  await s.stop();
+  await between();
+  s = await startServer(serverArgs(dataDir, storage));
+  cleanups.push(() => s.stop());
+  const second = await postSvc(s, 'second');
+  assert.equal(second.status, 201, await second.clone().text());
+  const got = (await second.json()) as Svc;
+  assert.notEqual(got.spec.clusterIP, first.spec.clusterIP);
+  assert.notEqual(got.spec.ports[0].nodePort, first.spec.ports[0].nodePort);
+  const samePort = await postSvc(s, 'same-port', { ports: [{ port: 80, nodePort: first.spec.ports[0].nodePort }] });
+  assert.equal(samePort.status, 422);
+  assert.match(await samePort.text(), /provided port is already allocated/);
+  const sameIP = await postSvc(s, 'same-ip', { clusterIP: first.spec.clusterIP });
+  assert.equal(sameIP.status, 422);
+  assert.match(await sameIP.text(), /provided IP is already allocated/);
+  await s.stop();
+}
+
+test('sqlite: a NodePort Service\'s cluster IP and node port stay allocated across a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-restart-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  await allocationsSurvive(dir, undefined, async () => {});
+});
+
+test('sqlite: a store from before per-value reservations gets them rebuilt from its Services on start', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-restart-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  await allocationsSurvive(dir, undefined, async () => {
+    const db = new Database(join(dir, 'state.db'));
+    const dropped = db.prepare("DELETE FROM kv WHERE key LIKE '/registry/ranges/service%'").run().changes;
+    db.close();
+    assert.ok(dropped >= 4, `reservation rows removed (${dropped})`);
+  });
+});
+
+test('etcd: a NodePort Service\'s cluster IP and node port stay allocated across a restart of tskube server and etcd', { skip: !haveEtcd && 'no /usr/bin/etcd (apt-get install etcd-server)' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-restart-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const etcd: EtcdCluster = await startEtcd(1);
+  cleanups.push(() => etcd.stop());
+  await allocationsSurvive(dir, etcd.url, async () => { await etcd.kill(0); await etcd.start(0); });
 });

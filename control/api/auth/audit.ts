@@ -1,8 +1,8 @@
 // The audit log (--audit-log-path, --audit-policy-file): one audit.k8s.io/v1 Event per request
 // as a JSON line at ResponseComplete — who (user, groups, source IP, user agent), what (verb,
 // URI, objectRef), the answer (code) and the authorization decision. The policy's first
-// matching rule picks the level: None, Metadata, Request (adds the request body) or
-// RequestResponse (treated as Request here). Without a policy every request is Metadata.
+// matching rule picks the level: None, Metadata, Request (adds requestObject, the request
+// body) or RequestResponse (adds responseObject too). Without a policy every request is Metadata.
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parse } from 'yaml';
@@ -61,6 +61,8 @@ export interface AuditRecord {
   reason?: string;
   received: Date;
   body?: unknown;
+  /** The JSON answer (kept only at RequestResponse). */
+  response?: unknown;
 }
 
 export class AuditLog {
@@ -86,7 +88,10 @@ export class AuditLog {
       sourceIPs: [r.sourceIP], ...(r.userAgent ? { userAgent: r.userAgent } : {}),
       ...(a.resourceRequest ? { objectRef: { resource: a.resource, namespace: a.namespace, name: a.name, apiGroup: a.apiGroup || undefined, apiVersion: a.apiVersion, subresource: a.subresource } } : {}),
       responseStatus: { metadata: {}, code: r.code },
-      ...(level !== 'Metadata' && r.body !== undefined ? { requestObject: r.body } : {}),
+      // As upstream: objects only for resource requests; requestObject from Request up,
+      // responseObject at RequestResponse.
+      ...(a.resourceRequest && level !== 'Metadata' && r.body !== undefined ? { requestObject: r.body } : {}),
+      ...(a.resourceRequest && level === 'RequestResponse' && r.response !== undefined ? { responseObject: r.response } : {}),
       requestReceivedTimestamp: r.received.toISOString(), stageTimestamp: new Date().toISOString(),
       annotations: r.decision ? { 'authorization.k8s.io/decision': r.decision, 'authorization.k8s.io/reason': r.reason ?? '' } : undefined,
     };

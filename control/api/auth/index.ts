@@ -51,7 +51,7 @@ export class ApiAuth {
   readonly loopbackToken = randomBytes(32).toString('base64url');
   /** Anything beyond AlwaysAllow + anonymous: then the hook is installed. */
   readonly enforcing: boolean;
-  private readonly users = new WeakMap<IncomingMessage, { user: UserInfo; attrs: Attributes; received: Date; decision?: string; reason?: string }>();
+  private readonly users = new WeakMap<IncomingMessage, { user: UserInfo; attrs: Attributes; received: Date; decision?: string; reason?: string; response?: string | false }>();
 
   constructor(store: Store, o: AuthOptions = {}) {
     const issuer = o.serviceAccountIssuer ?? DEFAULT_ISSUER;
@@ -101,14 +101,18 @@ export class ApiAuth {
         throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       }
       const attrs = requestAttributes(who.user, req.method, req.url);
-      const entry: { user: UserInfo; attrs: Attributes; received: Date; decision?: string; reason?: string } = { user: who.user, attrs, received };
+      const level = this.audit?.level(attrs) ?? 'None';
+      // response: false = not wanted; set by the onSend hook below at RequestResponse.
+      const entry: { user: UserInfo; attrs: Attributes; received: Date; decision?: string; reason?: string; response?: string | false } =
+        { user: who.user, attrs, received, response: level === 'RequestResponse' ? undefined : false };
       this.users.set(req.raw, entry);
-      if (this.audit) {
+      if (this.audit && level !== 'None') {
         const audit = this.audit;
         reply.raw.once('close', () => audit.write({
           attrs, uri: req.url, sourceIP: req.ip, userAgent: req.headers['user-agent'], code: reply.raw.statusCode,
           decision: entry.decision, reason: entry.reason, received, body: typeof req.body === 'string' ? safeJson(req.body) : undefined,
-        }));
+          response: typeof entry.response === 'string' ? safeJson(entry.response) : undefined,
+        }, level));
       }
       const d = await this.authz.authorize(attrs);
       entry.decision = d.decision === 'Allow' ? 'allow' : 'forbid';
@@ -119,6 +123,14 @@ export class ApiAuth {
         throw forbiddenError(attrs, d.reason);
       }
     });
+    // The JSON answer, for audit events at RequestResponse (watch streams and protobuf are not kept).
+    if (this.audit) {
+      app.addHook('onSend', async (req: FastifyRequest, _reply, payload) => {
+        const entry = this.users.get(req.raw);
+        if (entry && entry.response === undefined && typeof payload === 'string') entry.response = payload;
+        return payload;
+      });
+    }
   }
 }
 

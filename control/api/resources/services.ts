@@ -1,10 +1,11 @@
-// Services: defaulting (type, protocol, targetPort), validation, and ClusterIP allocation
-// from the service CIDR 10.96.0.0/12. The allocator reads every stored Service, so an
-// address is never handed out twice, across restarts included.
+// Services: defaulting (type, protocol, targetPort), validation, and ClusterIP (10.96.0.0/12)
+// and NodePort (30000-32767) allocation. Each value is reserved under its own store key
+// (service-allocator.ts), so it is never handed out twice, across API servers and restarts.
 import type { Obj, ResourceDef, WriteContext } from '../resource-def.js';
 import { validateObjectMeta } from '../validation.js';
-import { fieldInvalid, fieldRequired, StatusError } from '../status.js';
+import { alreadyExists, fieldInvalid, fieldRequired, StatusError } from '../status.js';
 import { age, ageCol, col } from '../table.js';
+import { ensureMigrated, ipsPrefix, ownerOf, portsPrefix, release, reserve, reserveAny } from './service-allocator.js';
 
 export const serviceCIDR = { base: ipToInt('10.96.0.0'), size: 1 << 20 }; // 10.96.0.0/12
 
@@ -15,19 +16,22 @@ export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s
 
 const inRange = (ip: string) => /^\d+\.\d+\.\d+\.\d+$/.test(ip) && ipToInt(ip) - serviceCIDR.base > 0 && ipToInt(ip) - serviceCIDR.base < serviceCIDR.size - 1;
 
-async function allocateClusterIP(ctx: WriteContext, requested: string | undefined): Promise<string> {
-  const used = new Set((await ctx.store.list(services)).items.map((s) => s.spec?.clusterIP).filter(Boolean));
+async function allocateClusterIP(ctx: WriteContext, obj: Obj, requested: string | undefined): Promise<string> {
+  await ensureMigrated(ctx.store);
   if (requested) {
-    if (used.has(requested)) throw new StatusError(422, 'Invalid', `Service "${requested}" is invalid: spec.clusterIPs: Invalid value: []string{"${requested}"}: failed to allocate IP ${requested}: provided IP is already allocated`);
+    const holder = await reserve(ctx.store.backend, ipsPrefix + requested, ownerOf(obj));
+    // The same name being created concurrently (two API servers' bootstraps): one create wins.
+    if (holder && holder.namespace === obj.metadata.namespace && holder.name === obj.metadata.name) throw alreadyExists('services', '', obj.metadata.name);
+    if (holder) {
+      throw new StatusError(422, 'Invalid', `Service "${obj.metadata.name}" is invalid: spec.clusterIPs: Invalid value: []string{"${requested}"}: failed to allocate IP ${requested}: provided IP is already allocated`);
+    }
     return requested;
   }
-  // Random start, linear probe: spreads addresses like upstream's random allocator.
-  const start = 1 + Math.floor(Math.random() * (serviceCIDR.size - 2));
-  for (let i = 0; i < serviceCIDR.size - 2; i++) {
-    const ip = intToIp(serviceCIDR.base + 1 + ((start - 1 + i) % (serviceCIDR.size - 2)));
-    if (!used.has(ip) && !ip.endsWith('.0') && ip !== '10.96.0.10') return ip;
-  }
-  throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+  const span = serviceCIDR.size - 2; // neither the network nor the broadcast address
+  const ip = await reserveAny(ctx.store.backend, ipsPrefix, span, (i) => intToIp(serviceCIDR.base + 1 + i),
+    (ip) => ip.endsWith('.0') || ip === '10.96.0.10', ownerOf(obj));
+  if (!ip) throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+  return ip;
 }
 
 export const nodePortRange = { min: 30000, max: 32767 };
@@ -40,32 +44,29 @@ async function allocateNodePorts(obj: Obj, ctx: WriteContext): Promise<void> {
     for (const p of ports) delete p.nodePort;
     return;
   }
-  const me = `${obj.metadata.namespace}/${obj.metadata.name}`;
-  const used = new Set<number>();
-  for (const s of (await ctx.store.list(services)).items) {
-    if (`${s.metadata.namespace}/${s.metadata.name}` === me) continue;
-    for (const p of s.spec?.ports ?? []) if (p.nodePort) used.add(p.nodePort);
-  }
+  await ensureMigrated(ctx.store);
+  const owner = ownerOf(obj);
+  const mine = new Set<number>();
   // Keep the ports this Service already had (an apply that leaves nodePort out).
   const before = new Map(((ctx.old?.spec?.ports ?? []) as Obj[]).map((p) => [`${p.port}/${p.protocol}`, p.nodePort]));
-  for (const p of ports) {
+  for (const [i, p] of ports.entries()) {
     p.nodePort ??= before.get(`${p.port}/${p.protocol}`);
     if (p.nodePort === undefined) continue;
     if (!Number.isInteger(p.nodePort) || p.nodePort < nodePortRange.min || p.nodePort > nodePortRange.max) {
-      throw new StatusError(422, 'Invalid', `Service "${obj.metadata.name}" is invalid: spec.ports[0].nodePort: Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is 30000-32767`);
+      throw new StatusError(422, 'Invalid', `Service "${obj.metadata.name}" is invalid: spec.ports[${i}].nodePort: Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is 30000-32767`);
     }
-    if (used.has(p.nodePort)) throw new StatusError(422, 'Invalid', `Service "${obj.metadata.name}" is invalid: spec.ports[0].nodePort: Invalid value: ${p.nodePort}: provided port is already allocated`);
-    used.add(p.nodePort);
+    if (mine.has(p.nodePort) || (await reserve(ctx.store.backend, portsPrefix + p.nodePort, owner))) {
+      throw new StatusError(422, 'Invalid', `Service "${obj.metadata.name}" is invalid: spec.ports[${i}].nodePort: Invalid value: ${p.nodePort}: provided port is already allocated`);
+    }
+    mine.add(p.nodePort);
   }
   const span = nodePortRange.max - nodePortRange.min + 1;
   for (const p of ports) {
     if (p.nodePort !== undefined) continue;
-    const start = Math.floor(Math.random() * span);
-    for (let i = 0; i < span; i++) {
-      const candidate = nodePortRange.min + ((start + i) % span);
-      if (!used.has(candidate)) { p.nodePort = candidate; used.add(candidate); break; }
-    }
-    if (p.nodePort === undefined) throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
+    const port = await reserveAny(ctx.store.backend, portsPrefix, span, (i) => String(nodePortRange.min + i), (v) => mine.has(Number(v)), owner);
+    if (port === undefined) throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
+    p.nodePort = Number(port);
+    mine.add(p.nodePort);
   }
   spec.externalTrafficPolicy ??= 'Cluster';
 }
@@ -105,7 +106,7 @@ export const services: ResourceDef = {
   },
   async beforeCreate(obj, ctx) {
     const spec = obj.spec;
-    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') spec.clusterIP = await allocateClusterIP(ctx, spec.clusterIP);
+    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') spec.clusterIP = await allocateClusterIP(ctx, obj, spec.clusterIP);
     if (spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
     await allocateNodePorts(obj, ctx);
     obj.status = { loadBalancer: {} };
@@ -118,6 +119,7 @@ export const services: ResourceDef = {
     }
     await allocateNodePorts(obj, ctx);
   },
+  release: (obj, ctx) => release(ctx.store, obj),
   table: {
     columns: [col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), ageCol, col('Selector', 1)],
     cells(s) {
