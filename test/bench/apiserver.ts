@@ -1,7 +1,7 @@
 // Benchmark: the API server on each store (SQLite default, SQLite sync=FULL, etcd), through
 // real HTTP to a real `tskube server`: pod creates at 200/s (latency, beside raw store writes
-// at 200/s), peak durable creates beside the raw store's durable write rate (same run, same value size), 100 watchers' event
-// latency, and the server's RSS with 10,000 pods stored; on etcd also the store calls (from
+// at 200/s), peak durable creates beside the raw store's durable write rate (same run, same
+// value size), 100 watchers' event latency, and the server's RSS with 10,000 pods stored; on etcd also the store calls (from
 // etcd's own metrics) per create during the peak. Prints a table.
 // Run: node dist/test/bench/apiserver.js [--backends sqlite,sqlite-full,etcd] [--pods 10000]
 //   BENCH_CPU_PROF=/tmp/prof also writes the API server's CPU profile (node --cpu-prof) there.
