@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient } from '../../control/client/api-client.js';
-import { Informer, keyOf } from '../../control/client/informer.js';
+import { Informer, keyOf, stripManagedFields } from '../../control/client/informer.js';
 import { logger } from '../../control/client/log.js';
 import { R } from '../../control/client/resources.js';
 import { connectCri } from '../cri/client.js';
@@ -23,6 +23,8 @@ import { PodWorkers } from './podworkers/pod-workers.js';
 import { startKubeletServer } from './server/server.js';
 import { SummaryProvider } from './stats/summary.js';
 import { StatusManager, canonical } from './status/status-manager.js';
+
+const VOLUME_RESYNC_MS = 10_000;
 
 export interface Kubelet {
   cri: CriRuntime;
@@ -44,7 +46,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
   lease.start();
 
   const events = new EventRecorder(client, cfg.nodeName, log);
-  const pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}`, resyncSeconds: 60 });
+  const pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}`, resyncSeconds: 60, transform: stripManagedFields });
   let enqueue = (_k: string) => {};
   const probes = new ProberManager(cri, events, (k) => enqueue(k), log);
   const runtime = new RuntimeManager(cri, cfg, events, { objects: new ObjectCache(client), volumes: new VolumeManager(cfg.rootDir), probes });
@@ -59,6 +61,14 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     .onDelete((p) => workers.enqueue(keyOf(p)));
   await pods.start();
   const done = workers.run(8);
+  // ConfigMap, secret and token changes reach running pods' files within VOLUME_RESYNC_MS.
+  let refreshing = false;
+  const volumeResync = setInterval(() => {
+    if (refreshing) return;
+    refreshing = true;
+    void workers.refreshVolumes().finally(() => { refreshing = false; });
+  }, VOLUME_RESYNC_MS);
+  volumeResync.unref();
   const pleg = new Pleg({
     cri, metrics, log, enqueue: (k) => workers.enqueue(k),
     knownUid: (uid) => pods.list().some((p) => p.metadata?.uid === uid),
@@ -78,6 +88,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     cri, workers,
     async stop() {
       pleg.stop();
+      clearInterval(volumeResync);
       probes.stopAll();
       stats.stop();
       pods.stop();

@@ -56,6 +56,16 @@ export class PodWorkers {
     this.queue.shutDown();
   }
 
+  /** One pass of volume refreshes over the running pods, one at a time (the object cache then
+   * serves a namespace's shared objects, e.g. kube-root-ca.crt, to all of them from one GET). */
+  async refreshVolumes(): Promise<void> {
+    for (const pod of this.d.pods.list()) {
+      const uid = pod.metadata?.uid ?? '';
+      if (!this.started.has(uid) || pod.metadata?.deletionTimestamp || this.terminated.has(uid)) continue;
+      await this.d.runtime.refreshVolumes(pod).catch((err: Error) => this.d.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: err.message }, 'volume refresh failed'));
+    }
+  }
+
   async reconcile(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const pod = this.d.pods.get(key);
