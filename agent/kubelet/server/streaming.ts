@@ -1,11 +1,11 @@
-// The kubelet's streaming upgrades, loaded on the first one: /exec/{ns}/{pod}/{container}
-// (WebSocket, v4/v5.channel.k8s.io) and /portForward/{ns}/{pod} (SPDY in WebSocket, or raw
-// SPDY), each bridged to the container runtime.
+// The kubelet's streaming upgrades, loaded on the first one: /exec and /attach
+// /{ns}/{pod}/{container} (WebSocket, v4/v5.channel.k8s.io) and /portForward/{ns}/{pod} (SPDY in
+// WebSocket, or raw SPDY), each bridged to the container runtime.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { acceptSpdy } from '../../cri/streaming/dial.js';
-import { bridgeExec, EXEC_PROTOCOLS, execOptions } from './exec.js';
+import { attachOptions, bridgeRemoteCommand, EXEC_PROTOCOLS, execOptions, type StreamOptions } from './exec.js';
 import { findContainer, findPod, HttpError, seg, type ServerDeps } from './lookup.js';
 import { PORTFORWARD_WS_PROTOCOL, servePortForward, spdyOverWebSocket } from './portforward.js';
 
@@ -19,15 +19,22 @@ export function upgradeHandler(d: ServerDeps): (req: IncomingMessage, sock: Sock
     const [root, ns, name, container] = seg(url.pathname);
     const isWs = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     if (!d.runtime || !d.cri) throw new HttpError(404, 'streaming not available');
-    if (root === 'exec' && container) {
+    if ((root === 'exec' || root === 'attach') && container) {
       const pod = findPod(d, ns, name);
-      const o = (() => { try { return execOptions(url.searchParams); } catch (err) { throw new HttpError(400, (err as Error).message); } })();
+      let command: string[] | undefined, o: StreamOptions;
+      try {
+        if (root === 'exec') ({ command, ...o } = execOptions(url.searchParams)); else o = attachOptions(url.searchParams);
+      } catch (err) { throw new HttpError(400, (err as Error).message); }
       const inst = await findContainer(d, pod, container);
       if (inst.state !== 'CONTAINER_RUNNING') throw new HttpError(400, `container ${container} is not running`);
-      if (!isWs) throw new HttpError(400, 'exec needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)');
+      if (!isWs) throw new HttpError(400, `${root} needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)`);
+      // Attach joins the container's own stdio: its TTY was fixed when it started (upstream GetAttach).
+      if (!command) o.tty = !![...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === container)?.tty;
+      const streams = { container_id: inst.id, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr && !o.tty };
+      const streamUrl = command ? () => d.cri!.exec({ ...streams, cmd: command }) : () => d.cri!.attach(streams);
       wss.handleUpgrade(req, sock, head, (ws) => {
-        d.log.info({ pod: `${ns}/${name}`, container, command: o.command, protocol: ws.protocol }, 'exec');
-        bridgeExec(ws, d.cri!, inst.id, o).catch((err: Error) => { d.log.warn({ err: err.message }, 'exec failed'); ws.close(1011); });
+        d.log.info({ pod: `${ns}/${name}`, container, command, protocol: ws.protocol }, root);
+        bridgeRemoteCommand(ws, streamUrl, o).catch((err: Error) => { d.log.warn({ err: err.message }, `${root} failed`); ws.close(1011); });
       });
       return;
     }
