@@ -46,7 +46,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
   lease.start();
 
   const events = new EventRecorder(client, cfg.nodeName, log);
-  const pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}`, resyncSeconds: 60, transform: stripManagedFields });
+  const pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}`, transform: stripManagedFields });
   let enqueue = (_k: string) => {};
   const probes = new ProberManager(cri, events, (k) => enqueue(k), log);
   const runtime = new RuntimeManager(cri, cfg, events, { objects: new ObjectCache(client), volumes: new VolumeManager(cfg.rootDir), probes });
@@ -54,7 +54,8 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     cfg, client, cri, runtimeName: v.runtime_name, pods, runtime,
     status: new StatusManager(client), events, metrics, log,
   });
-  // Status-only updates (mostly our own writes) do not need a sync; the PLEG reports runtime changes.
+  // Status-only updates (mostly our own writes) do not need a sync; the PLEG reports runtime changes,
+  // and the pod workers resync each pod on their own jittered schedule.
   enqueue = (k) => workers.enqueue(k);
   pods.onAdd((p) => workers.enqueue(keyOf(p)))
     .onUpdate((old, cur) => { if (old === cur || specChanged(old, cur)) workers.enqueue(keyOf(cur)); })

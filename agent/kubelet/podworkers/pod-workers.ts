@@ -33,6 +33,10 @@ export interface PodWorkerDeps {
 
 /** Grace period for runtime pods that no API pod owns any more. */
 const ORPHAN_GRACE_SECONDS = 2;
+/** Every pod is synced again 60–90 s after its last sync (upstream's syncFrequency with 0.5 jitter),
+ * so the periodic syncs of many pods spread out instead of arriving together. */
+const RESYNC_MS = 60_000;
+const resyncDelay = () => RESYNC_MS * (1 + 0.5 * Math.random());
 
 export class PodWorkers {
   readonly queue = new WorkQueue(200, 30_000);
@@ -41,6 +45,7 @@ export class PodWorkers {
   private lastStatus = new Map<string, PodStatus>();
   /** Uids already terminated and deleted, so late events for them are no-ops. */
   private terminated = new Set<string>();
+  private resyncTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly d: PodWorkerDeps) {}
 
@@ -54,6 +59,18 @@ export class PodWorkers {
 
   stop(): void {
     this.queue.shutDown();
+    for (const t of this.resyncTimers.values()) clearTimeout(t);
+    this.resyncTimers.clear();
+  }
+
+  /** (Re)schedules the periodic sync of key; undefined ms cancels it. */
+  private scheduleResync(key: string, ms: number | undefined): void {
+    clearTimeout(this.resyncTimers.get(key));
+    this.resyncTimers.delete(key);
+    if (ms === undefined) return;
+    const t = setTimeout(() => { this.resyncTimers.delete(key); this.enqueue(key); }, ms);
+    t.unref();
+    this.resyncTimers.set(key, t);
   }
 
   /** One pass of volume refreshes over the running pods, one at a time (the object cache then
@@ -69,6 +86,7 @@ export class PodWorkers {
   async reconcile(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const pod = this.d.pods.get(key);
+    this.scheduleResync(key, pod && !pod.metadata?.deletionTimestamp ? resyncDelay() : undefined);
     await this.removeStrays(namespace!, name, pod?.metadata?.uid);
     if (!pod) return;
     const uid = pod.metadata!.uid!;
