@@ -81,12 +81,11 @@ function startAgent(n: LabNode): void {
 }
 
 /**
- * The agent's V8 flags (docs/agent-memory.md): a 1 MiB young generation, V8's lite mode
- * (interpreter only, size-optimized heap) and an early memory reducer (the heap shrinks 1 s, not
- * 8 s, after a burst of pod starts) keep it near 64 MiB with 30 pods.
+ * The agent's V8 flags (docs/agent-memory.md): a 1 MiB young generation and V8's lite mode
+ * (interpreter only, size-optimized heap) keep it near 64 MiB with 30 pods.
  * TSKUBE_AGENT_NODE_FLAGS replaces them for experiments.
  */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--gc-memory-reducer-start-delay-ms=1000'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
 
 /** AGENT_NODE_FLAGS, or TSKUBE_AGENT_NODE_FLAGS (space-separated) when set. */
 export function agentNodeFlags(): string[] {
