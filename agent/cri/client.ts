@@ -41,9 +41,25 @@ export function protoPath(): string {
   }
 }
 
+/**
+ * `longs: String` turns every int64 (created_at, stats) into a decimal string with Long#toString,
+ * a long division in JavaScript (~30 µs each without a JIT): a third of an idle kubelet's CPU with
+ * 30 pods, as the PLEG relists every second. BigInt gives the same digits natively.
+ */
+function fastDecimalLongs(): void {
+  const proto = protoLoader.Long.prototype as { toString(radix?: number): string; high: number; low: number; unsigned: boolean };
+  const slow = proto.toString;
+  proto.toString = function (this: typeof proto, radix?: number) {
+    if (radix !== undefined && radix !== 10) return slow.call(this, radix);
+    const v = (BigInt(this.high >>> 0) << 32n) | BigInt(this.low >>> 0);
+    return (this.unsigned ? v : BigInt.asIntN(64, v)).toString();
+  };
+}
+
 let loaded: ProtoGrpcType | undefined;
 /** The runtime.v1 package, loaded once per process. */
 export function criPackage(): ProtoGrpcType {
+  if (!loaded) fastDecimalLongs();
   loaded ??= grpc.loadPackageDefinition(protoLoader.loadSync(protoPath(), LOADER_OPTIONS)) as unknown as ProtoGrpcType;
   return loaded;
 }

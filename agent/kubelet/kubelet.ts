@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiClient } from '../../control/client/api-client.js';
-import { Informer, keyOf } from '../../control/client/informer.js';
+import { Informer, keyOf, stripManagedFields } from '../../control/client/informer.js';
 import { logger } from '../../control/client/log.js';
 import { R } from '../../control/client/resources.js';
 import { connectCri } from '../cri/client.js';
@@ -24,6 +24,8 @@ import { PodWorkers } from './podworkers/pod-workers.js';
 import { startKubeletServer } from './server/server.js';
 import { SummaryProvider } from './stats/summary.js';
 import { StatusManager, canonical } from './status/status-manager.js';
+
+const VOLUME_RESYNC_MS = 10_000;
 
 export interface Kubelet {
   cri: CriRuntime;
@@ -46,7 +48,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
   lease.start();
 
   const events = new EventRecorder(client, cfg.nodeName, log);
-  const pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}`, resyncSeconds: 60 });
+  const pods = new Informer<Pod>(client, R.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}`, transform: stripManagedFields });
   let enqueue = (_k: string) => {};
   const probes = new ProberManager(cri, events, (k) => enqueue(k), log);
   const runtime = new RuntimeManager(cri, cfg, events, { objects: new ObjectCache(client), volumes: new VolumeManager(cfg.rootDir), probes });
@@ -54,13 +56,22 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     cfg, client, cri, runtimeName: v.runtime_name, pods, runtime,
     status: new StatusManager(client), events, metrics, log,
   });
-  // Status-only updates (mostly our own writes) do not need a sync; the PLEG reports runtime changes.
+  // Status-only updates (mostly our own writes) do not need a sync; the PLEG reports runtime changes,
+  // and the pod workers resync each pod on their own jittered schedule.
   enqueue = (k) => workers.enqueue(k);
   pods.onAdd((p) => workers.enqueue(keyOf(p)))
     .onUpdate((old, cur) => { if (old === cur || specChanged(old, cur)) workers.enqueue(keyOf(cur)); })
     .onDelete((p) => workers.enqueue(keyOf(p)));
   await pods.start();
   const done = workers.run(8);
+  // ConfigMap, secret and token changes reach running pods' files within VOLUME_RESYNC_MS.
+  let refreshing = false;
+  const volumeResync = setInterval(() => {
+    if (refreshing) return;
+    refreshing = true;
+    void workers.refreshVolumes().finally(() => { refreshing = false; });
+  }, VOLUME_RESYNC_MS);
+  volumeResync.unref();
   const pleg = new Pleg({
     cri, metrics, log, enqueue: (k) => workers.enqueue(k),
     knownUid: (uid) => pods.list().some((p) => p.metadata?.uid === uid),
@@ -80,6 +91,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     cri, workers,
     async stop() {
       pleg.stop();
+      clearInterval(volumeResync);
       probes.stopAll();
       stats.stop();
       pods.stop();

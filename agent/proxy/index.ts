@@ -5,7 +5,7 @@
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { ApiClient, KubeObject } from '../../control/client/api-client.js';
-import { Informer, keyOf } from '../../control/client/informer.js';
+import { Informer, keyOf, stripManagedFields } from '../../control/client/informer.js';
 import { logger } from '../../control/client/log.js';
 import { R } from '../../control/client/resources.js';
 import { runController, WorkQueue } from '../../control/client/workqueue.js';
@@ -67,8 +67,8 @@ export async function startKubeProxy(client: ApiClient, opts: KubeProxyOptions):
   // NodePorts on 127.0.0.1 need martian loopback sources routed (upstream sets the same).
   if (!(await ensureSysctl('net.ipv4.conf.all.route_localnet', '1', opts.commandPrefix))) log.warn('could not set route_localnet: NodePorts on 127.0.0.1 will not answer');
 
-  const services = new Informer<Service & KubeObject>(client, R.services);
-  const slices = new Informer<EndpointSlice & KubeObject>(client, ENDPOINT_SLICES);
+  const services = new Informer<Service & KubeObject>(client, R.services, { transform: stripManagedFields });
+  const slices = new Informer<EndpointSlice & KubeObject>(client, ENDPOINT_SLICES, { transform: stripManagedFields });
   const slicesBySvc = new Map<string, Set<string>>(); // "ns/svc" → slice keys
   const state: ProxyState = { services: new Map() };
   let dirty = new Set<string>();

@@ -19,6 +19,7 @@ const subresourceEntries = (d: ResourceDef) => (d.subresources ?? []).map((s) =>
     case 'binding': return { ...base, kind: 'Binding', verbs: ['create'] };
     case 'log': return { ...base, kind: 'Pod', verbs: ['get'] };
     case 'exec': return { ...base, kind: 'PodExecOptions', verbs: ['create', 'get'] };
+    case 'attach': return { ...base, kind: 'PodAttachOptions', verbs: ['create', 'get'] };
     case 'portforward': return { ...base, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
     case 'eviction': return { ...base, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
     case 'proxy': return { ...base, kind: d.resource === 'pods' ? 'PodProxyOptions' : 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] };

@@ -36,7 +36,7 @@ export interface ResourceDef {
   readOnly?: boolean;
   /** status is written only through /status; the main resource ignores it. */
   statusSubresource?: boolean;
-  subresources?: Array<'status' | 'binding' | 'scale' | 'log' | 'exec' | 'portforward' | 'eviction' | 'proxy' | 'finalize'>;
+  subresources?: Array<'status' | 'binding' | 'scale' | 'log' | 'exec' | 'attach' | 'portforward' | 'eviction' | 'proxy' | 'finalize'>;
   table?: TableSpec;
   /** Fill in defaults (on create and update), as upstream's SetDefaults_*. */
   defaults?(obj: Obj): void;

@@ -1,9 +1,9 @@
-// A small Kubernetes REST client: CRUD, patch, subresources and watch over fetch.
+// A small Kubernetes REST client: CRUD, patch, subresources and watch over node:http(s) (transport.ts).
 // Every tskube component (scheduler, controllers, kubelet, kube-proxy) talks to the API
 // server only through this, as upstream components do through client-go.
-import { Agent, fetch as undiciFetch } from 'undici';
 import { resourcePath, apiVersionOf, type ResourceRef } from './resources.js';
 import { loadKubeconfig, type ClientCredentials } from './kubeconfig.js';
+import { makeTransport, type Transport, type TransportResponse } from './transport.js';
 
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
@@ -38,17 +38,14 @@ export type ClientTls = Omit<ClientCredentials, 'server'>;
 export class ApiClient {
   readonly server: string;
   private readonly headers: Record<string, string>;
-  /** HTTPS goes through undici's fetch with an Agent holding the CA and client certificate. */
-  private readonly fetch: (url: string, init: Record<string, unknown>) => Promise<Response>;
+  /** node:http(s) with a keep-alive agent holding the CA and client certificate. */
+  private readonly fetch: Transport;
 
   constructor(opts: { server: string; userAgent?: string } & ClientTls) {
     this.server = opts.server.replace(/\/$/, '');
     this.headers = { 'user-agent': opts.userAgent ?? 'tskube', accept: 'application/json' };
     if (opts.token) this.headers.authorization = `Bearer ${opts.token}`;
-    if (this.server.startsWith('https:')) {
-      const dispatcher = new Agent({ connect: { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify } });
-      this.fetch = (url, init) => undiciFetch(url, { ...init, dispatcher } as never) as unknown as Promise<Response>;
-    } else this.fetch = (url, init) => fetch(url, init as RequestInit);
+    this.fetch = makeTransport(this.server, { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify });
   }
 
   /** A client for the current context of a kubeconfig (server, CA, client cert/key, token). */
@@ -57,7 +54,7 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    let res: Response;
+    let res: TransportResponse;
     try {
       res = await this.fetch(this.server + path, {
         method,
@@ -126,7 +123,7 @@ export class ApiClient {
       }
       const decoder = new TextDecoder();
       let buf = '';
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res.body) {
         buf += decoder.decode(chunk, { stream: true });
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {

@@ -5,7 +5,17 @@ import { ApiClient, ApiError, type KubeObject, type ListOptions, type WatchEvent
 import type { ResourceRef } from './resources.js';
 import { logger } from './log.js';
 
-export interface InformerOptions extends ListOptions { resyncSeconds?: number }
+export interface InformerOptions<T = KubeObject> extends ListOptions {
+  resyncSeconds?: number;
+  /** Applied (idempotently) to every object before it is cached and handed to handlers (client-go's SetTransform). */
+  transform?: (obj: T) => T;
+}
+
+/** The usual transform: managedFields are the largest part of most objects and no client reads them. */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
+}
 
 export function keyOf(obj: KubeObject): string {
   const m = obj.metadata ?? {};
@@ -28,7 +38,7 @@ export class Informer<T extends KubeObject> {
   private synced = false;
   private readonly log;
 
-  constructor(private readonly client: ApiClient, private readonly r: ResourceRef, private readonly opts: InformerOptions = {}) {
+  constructor(private readonly client: ApiClient, private readonly r: ResourceRef, private readonly opts: InformerOptions<T> = {}) {
     this.log = logger('informer', { resource: r.resource });
   }
 
@@ -84,6 +94,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(type: WatchEventType, obj: T): void {
+    if (this.opts.transform) obj = this.opts.transform(obj);
     const key = keyOf(obj);
     const old = this.cache.get(key);
     if (type === 'DELETED') {

@@ -85,7 +85,8 @@ if [ "$NODE" = master ]; then
 fi
 
 # 7. Every node: the agent (kubelet + kube-proxy); the master is tainted like kubeadm's.
-AGENT="/usr/local/bin/node $SRC/dist/bin/tskube.js agent --node-name $NODE --node-ip $IP"
+# Small young generation, V8 lite mode and 2 malloc arenas: the agent's memory (docs/agent-memory.md).
+AGENT="/usr/local/bin/node --max-semi-space-size=1 --lite-mode $SRC/dist/bin/tskube.js agent --node-name $NODE --node-ip $IP"
 if [ -n "$PKI" ]; then
   AGENT+=" --kubeconfig $PKI/kubelet-$NODE.kubeconfig --proxy-kubeconfig $PKI/kube-proxy.kubeconfig"
   AGENT+=" --tls-cert-file $PKI/kubelet-$NODE.crt --tls-private-key-file $PKI/kubelet-$NODE.key --client-ca-file $PKI/ca.crt"
@@ -97,5 +98,5 @@ AGENT+=" --root-dir /var/lib/tskube/kubelet --cni-conf-dir /etc/cni/net.d --cgro
 if [ "$NODE" = master ]; then
   AGENT+=" --register-with-taints node-role.kubernetes.io/control-plane=:NoSchedule --node-labels node-role.kubernetes.io/control-plane="
 fi
-unit agent "$AGENT"
+unit agent "$AGENT" MALLOC_ARENA_MAX=2
 say "provisioned ($IP)"

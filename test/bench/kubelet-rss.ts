@@ -47,7 +47,11 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5000));
     const busy = await sample(pid, 20_000);
     const raw = await sample(bare.pid!, 5_000);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const flags = argv.slice(argv.findIndex((a) => /node$/.test(a)) + 1, argv.findIndex((a) => a.endsWith('tskube.js')));
+    const arenas = /(?:^|\0)MALLOC_ARENA_MAX=(\d+)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'))?.[1];
     console.log(`agent (kubelet + kube-proxy + network) on lab worker-1, ${n} running pods`);
+    console.log(`agent runs as: node ${flags.join(' ')}${arenas ? ` (MALLOC_ARENA_MAX=${arenas})` : ''}`);
     console.log(`${''.padEnd(38)} ${'RSS MiB'.padStart(8)} ${'CPU %'.padStart(7)}`);
     console.log(`${'agent, 0 pods (10 s)'.padEnd(38)} ${idle0.rss.toFixed(1).padStart(8)} ${idle0.cpuPct.toFixed(2).padStart(7)}`);
     console.log(`${`agent, ${n} pods, idle (20 s)`.padEnd(38)} ${busy.rss.toFixed(1).padStart(8)} ${busy.cpuPct.toFixed(2).padStart(7)}`);

@@ -1,6 +1,7 @@
-// Logs, exec, port-forward and top with the real kubectl through `tskube server` to the kubelet
-// and the runtime: `kubectl logs` (tail, timestamps, previous, -f, since), `kubectl exec` (exit codes,
-// stderr, stdin with EOF via v5.channel.k8s.io), `kubectl port-forward` (SPDY in WebSocket), the
+// Logs, exec, attach, port-forward and top with the real kubectl through `tskube server` to the
+// kubelet and the runtime: `kubectl logs` (tail, timestamps, previous, -f, since), `kubectl exec`
+// (exit codes, stderr, stdin with EOF via v5.channel.k8s.io), `kubectl attach` (output, -i stdin),
+// `kubectl port-forward` (SPDY in WebSocket), the
 // kubelet's /stats/summary and `kubectl top` over metrics.k8s.io. Needs root.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -36,7 +37,9 @@ before(async () => {
   await client.create(R.pods, pod('talker', 'i=0; while true; do i=$((i+1)); echo "line $i"; echo "err $i" >&2; sleep 0.2; done'));
   await client.create(R.pods, pod('web', 'mkdir -p /www && echo hello-from-pod > /www/index.html && exec httpd -f -p 8080 -h /www'));
   await client.create(R.pods, pod('twice', 'echo "run $(date +%s)"; sleep 1; exit 1'));
-  await Promise.all([running('talker'), running('web')]);
+  await client.create(R.pods, { metadata: { name: 'reader', namespace: 'default' }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 1,
+    containers: [{ name: 'main', image: 'busybox', stdin: true, stdinOnce: true, command: ['sh', '-c', 'while read l; do echo "got $l"; done'] }] } });
+  await Promise.all([running('talker'), running('web'), running('reader')]);
 });
 
 after(async () => { await stack?.stop(); rmSync(dir, { recursive: true, force: true }); });
@@ -94,6 +97,27 @@ test('kubectl exec -i: stdin reaches the process and EOF ends it', async () => {
   const r = await kubectl(kubeconfig, ['exec', '-i', 'talker', '--', 'sh', '-c', 'wc -l; cat /dev/null'], 'a\nb\nc\n');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), '3');
+});
+
+test('kubectl attach: the running process\'s output, from now on', async () => {
+  const child = spawn(kubectlPath, ['--kubeconfig', kubeconfig, 'attach', 'talker']);
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  try {
+    // The container's stdout to kubectl's stdout, its stderr to kubectl's stderr.
+    await waitFor(`attached output (${err})`, async () => (out.match(/line \d+/g) ?? []).length >= 3 && /err \d+/.test(err), 15_000);
+    const nums = [...out.matchAll(/line (\d+)/g)].map((m) => Number(m[1]));
+    assert.ok(nums[0]! > 1, 'attach starts at the current output, not the log start');
+  } finally { child.kill(); }
+  const bad = await k('attach', 'talker', '-c', 'nope');
+  assert.notEqual(bad.code, 0);
+});
+
+test('kubectl attach -i: stdin reaches the container\'s own process', async () => {
+  const r = await kubectl(kubeconfig, ['attach', '-i', 'reader'], 'hello\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /got hello\n/);
 });
 
 test('kubectl port-forward reaches the pod\'s port', async () => {

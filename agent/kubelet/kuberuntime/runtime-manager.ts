@@ -33,7 +33,6 @@ export interface SyncResult {
 export interface RuntimeDeps { objects: ObjectCache; volumes: VolumeManager; probes: ProberManager }
 
 const VOLUME_RETRY_MS = 2_000;
-const VOLUME_RESYNC_MS = 10_000;
 
 /** No container will run again: every app container exited for good, or an init container failed under Never. */
 export function podFinished(pod: Pod, rt: RuntimePod): boolean {
@@ -70,6 +69,16 @@ export class RuntimeManager {
     return { sandboxes, containers };
   }
 
+  /**
+   * Rewrites a running pod's configMap, secret, projected and downwardAPI files from fresh
+   * objects, without a full sync (upstream's volume manager remounts on its own loop too).
+   * Errors are left to the next full sync, which reports them as FailedMount events.
+   */
+  async refreshVolumes(pod: Pod): Promise<void> {
+    if (!VolumeManager.needsResync(pod)) return;
+    this.d.volumes.setUp(pod, await this.d.objects.prefetch(pod.metadata!.namespace!, volumeRefs(pod), pod));
+  }
+
   async syncPod(pod: Pod, hostIP: string): Promise<SyncResult> {
     const uid = pod.metadata!.uid!;
     const ns = pod.metadata!.namespace!;
@@ -98,7 +107,6 @@ export class RuntimeManager {
       later(VOLUME_RETRY_MS);
       return done(rt);
     }
-    if (VolumeManager.needsResync(pod)) later(VOLUME_RESYNC_MS);
 
     let sb = readySandbox(rt);
     if (!sb) {

@@ -1,6 +1,8 @@
-// Registers this node with the API server and keeps its status fresh: a status patch every
-// 10 s (every 2 s while not Ready, so Ready shows up as soon as the runtime and CNI are), with
-// Ready taken from the runtime's own RuntimeReady and NetworkReady conditions.
+// Registers this node with the API server and keeps its status fresh: every 10 s (2 s while not
+// Ready, so Ready shows up as soon as the runtime and CNI are) it reads the Node and patches its
+// status when something but heartbeat times changed, or 5 min after the last patch (upstream's
+// nodeStatusReportFrequency; the Lease is the frequent heartbeat). Ready comes from the
+// runtime's own RuntimeReady and NetworkReady conditions.
 import type { Node, NodeStatus } from 'kubernetes-types/core/v1.js';
 import { isConflict, type ApiClient } from '../../../control/client/api-client.js';
 import type { Logger } from '../../../control/client/log.js';
@@ -10,7 +12,17 @@ import type { KubeletConfig } from '../config.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFs, readMachine } from '../stats/cgroups.js';
+import { canonical } from '../status/status-manager.js';
 import { nodeLabels, nodeStatus, registrationNode, type NodeReadings, type RuntimeHealth } from './node-status.js';
+
+const REPORT_MS = 5 * 60_000;
+
+/** What this kubelet writes, heartbeat times aside: equal means no patch is needed. */
+function reported(s: NodeStatus | undefined): string {
+  const { capacity, allocatable, addresses, daemonEndpoints, nodeInfo, conditions } = s ?? {};
+  return canonical({ capacity, allocatable, addresses, daemonEndpoints, nodeInfo,
+    conditions: conditions?.map(({ lastHeartbeatTime: _h, ...c }) => c) });
+}
 
 /** Real readings for capacity and the pressure conditions. */
 export function nodeReadings(rootDir: string): NodeReadings {
@@ -25,6 +37,7 @@ export class NodeStatusLoop {
   private last?: NodeStatus;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private lastPatch = 0;
   nodeUid = '';
 
   constructor(private readonly client: ApiClient, private readonly cri: CriRuntime, private readonly cfg: KubeletConfig,
@@ -43,7 +56,7 @@ export class NodeStatusLoop {
     }
     this.nodeUid = node.metadata?.uid ?? '';
     this.last = node.status;
-    await this.update();
+    await this.update(true);
   }
 
   start(): void {
@@ -73,12 +86,20 @@ export class NodeStatusLoop {
     }
   }
 
-  async update(): Promise<void> {
+  /** Patches the status if it changed (or force, or REPORT_MS passed); returns whether it did. */
+  async update(force = false): Promise<boolean> {
     const status = nodeStatus(this.cfg, this.machine, await this.health(), this.last, Date.now(), nodeReadings(this.cfg.rootDir));
     const wasReady = this.last?.conditions?.find((c) => c.type === 'Ready')?.status;
+    if (!force && Date.now() - this.lastPatch < REPORT_MS) {
+      // Compare with the API's copy, not ours: the node lifecycle controller may have written Unknown.
+      const api = await this.client.get<Node>(R.nodes, this.cfg.nodeName);
+      if (reported(api.status) === reported(status)) { this.last = status; return false; }
+    }
     await this.client.patch(R.nodes, this.cfg.nodeName, undefined, { status }, 'merge', 'status');
+    this.lastPatch = Date.now();
     const isReady = status.conditions!.find((c) => c.type === 'Ready')!.status;
     if (isReady !== wasReady) this.log.info({ ready: isReady, message: status.conditions!.find((c) => c.type === 'Ready')!.message }, 'node readiness changed');
     this.last = status;
+    return true;
   }
 }

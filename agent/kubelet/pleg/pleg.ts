@@ -63,9 +63,8 @@ export class Pleg {
       for (const [uid, p] of pods) {
         const sig = p.parts.sort().join(',');
         next.set(uid, sig);
-        const changed = this.last.get(uid) !== sig;
-        const orphan = !this.d.knownUid(uid);
-        if (changed || (orphan && periodic)) {
+        // Orphans are looked for every 10th relist only; a changed pod is enqueued at once.
+        if (this.last.get(uid) !== sig || (periodic && !this.d.knownUid(uid))) {
           const key = `${p.ref.namespace}/${p.ref.name}`;
           this.d.enqueue(key);
           enqueued.push(key);

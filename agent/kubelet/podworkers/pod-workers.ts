@@ -34,6 +34,10 @@ export interface PodWorkerDeps {
 
 /** Grace period for runtime pods that no API pod owns any more. */
 const ORPHAN_GRACE_SECONDS = 2;
+/** Every pod is synced again 60–90 s after its last sync (upstream's syncFrequency with 0.5 jitter),
+ * so the periodic syncs of many pods spread out instead of arriving together. */
+const RESYNC_MS = 60_000;
+const resyncDelay = () => RESYNC_MS * (1 + 0.5 * Math.random());
 
 export class PodWorkers {
   readonly queue = new WorkQueue(200, 30_000);
@@ -42,6 +46,7 @@ export class PodWorkers {
   private lastStatus = new Map<string, PodStatus>();
   /** Uids already terminated and deleted, so late events for them are no-ops. */
   private terminated = new Set<string>();
+  private resyncTimers = new Map<string, NodeJS.Timeout>();
 
   private readonly admission: PodAdmission;
 
@@ -59,11 +64,34 @@ export class PodWorkers {
 
   stop(): void {
     this.queue.shutDown();
+    for (const t of this.resyncTimers.values()) clearTimeout(t);
+    this.resyncTimers.clear();
+  }
+
+  /** (Re)schedules the periodic sync of key; undefined ms cancels it. */
+  private scheduleResync(key: string, ms: number | undefined): void {
+    clearTimeout(this.resyncTimers.get(key));
+    this.resyncTimers.delete(key);
+    if (ms === undefined) return;
+    const t = setTimeout(() => { this.resyncTimers.delete(key); this.enqueue(key); }, ms);
+    t.unref();
+    this.resyncTimers.set(key, t);
+  }
+
+  /** One pass of volume refreshes over the running pods, one at a time (the object cache then
+   * serves a namespace's shared objects, e.g. kube-root-ca.crt, to all of them from one GET). */
+  async refreshVolumes(): Promise<void> {
+    for (const pod of this.d.pods.list()) {
+      const uid = pod.metadata?.uid ?? '';
+      if (!this.started.has(uid) || pod.metadata?.deletionTimestamp || this.terminated.has(uid)) continue;
+      await this.d.runtime.refreshVolumes(pod).catch((err: Error) => this.d.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, err: err.message }, 'volume refresh failed'));
+    }
   }
 
   async reconcile(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const pod = this.d.pods.get(key);
+    this.scheduleResync(key, pod && !pod.metadata?.deletionTimestamp ? resyncDelay() : undefined);
     await this.removeStrays(namespace!, name, pod?.metadata?.uid);
     if (!pod) return;
     const uid = pod.metadata!.uid!;

@@ -1,26 +1,38 @@
-// /exec/{ns}/{pod}/{container}: kubectl's WebSocket remotecommand protocol (v5.channel.k8s.io,
-// or v4) bridged to the runtime's CRI streaming server over SPDY (v4.channel.k8s.io). WebSocket
+// /exec and /attach/{ns}/{pod}/{container}: kubectl's WebSocket remotecommand protocol
+// (v5.channel.k8s.io, or v4) bridged to the runtime's CRI streaming server (the URL from CRI Exec
+// or Attach) over SPDY (v4.channel.k8s.io). WebSocket
 // messages carry a channel byte: 0 stdin, 1 stdout, 2 stderr, 3 error (a Status), 4 resize;
 // v5 adds [255, n] = "stream n closed", which becomes a SPDY half-close so `exec -i` sees EOF.
 import type { WebSocket } from 'ws';
-import type { RuntimeService } from '../../cri/runtime.js';
 import { dialSpdy } from '../../cri/streaming/dial.js';
 import type { SpdyStream } from '../../cri/streaming/spdy.js';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
-export interface ExecOptions { command: string[]; stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
+export interface StreamOptions { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
+export interface ExecOptions extends StreamOptions { command: string[] }
+
+function streamOptions(q: URLSearchParams): StreamOptions {
+  const b = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
+  return { stdin: b('stdin'), stdout: b('stdout'), stderr: b('stderr'), tty: b('tty') };
+}
 
 export function execOptions(q: URLSearchParams): ExecOptions {
-  const b = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
   const command = q.getAll('command');
   if (!command.length) throw new Error('you must specify at least 1 command');
-  return { command, stdin: b('stdin'), stdout: b('stdout'), stderr: b('stderr'), tty: b('tty') };
+  return { command, ...streamOptions(q) };
+}
+
+export function attachOptions(q: URLSearchParams): StreamOptions {
+  const o = streamOptions(q);
+  if (!o.stdin && !o.stdout && !o.stderr) throw new Error('you must specify at least one of stdin, stdout, stderr');
+  return o;
 }
 
 const statusFailure = (message: string) => JSON.stringify({ metadata: {}, status: 'Failure', message, reason: 'InternalError', code: 500 });
 
-export async function bridgeExec(ws: WebSocket, cri: Pick<RuntimeService, 'exec'>, containerId: string, o: ExecOptions): Promise<void> {
+/** Bridges ws to the runtime's stream at the URL streamUrl() gets from CRI (Exec or Attach). */
+export async function bridgeRemoteCommand(ws: WebSocket, streamUrl: () => Promise<string>, o: StreamOptions): Promise<void> {
   const send = (ch: number, data: Buffer) => { if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), data])); };
   // The client may send stdin before the runtime side is ready: keep it until then.
   const early: Buffer[] = [];
@@ -28,8 +40,7 @@ export async function bridgeExec(ws: WebSocket, cri: Pick<RuntimeService, 'exec'
   ws.on('message', (m: Buffer) => deliver(m));
   let conn;
   try {
-    const url = await cri.exec({ container_id: containerId, cmd: o.command, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr && !o.tty });
-    conn = (await dialSpdy(url, ['v4.channel.k8s.io'])).conn;
+    conn = (await dialSpdy(await streamUrl(), ['v4.channel.k8s.io'])).conn;
   } catch (err) {
     send(3, Buffer.from(statusFailure((err as Error).message)));
     ws.close(1000);

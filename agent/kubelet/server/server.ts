@@ -2,63 +2,15 @@
 // /containerLogs/{ns}/{pod}/{container}, and the streaming upgrades /exec/{ns}/{pod}/{container}
 // (WebSocket) and /portForward/{ns}/{pod} (SPDY in WebSocket, or raw SPDY). The API server
 // proxies pods/log, pods/exec and pods/portforward here.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Pod } from 'kubernetes-types/core/v1.js';
-import { WebSocketServer } from 'ws';
-import type { Logger } from '../../../control/client/log.js';
-import type { CriRuntime } from '../../cri/runtime.js';
-import { acceptSpdy } from '../../cri/streaming/dial.js';
-import type { RuntimeManager } from '../kuberuntime/runtime-manager.js';
-import type { KubeletMetrics } from '../metrics.js';
 import { createKubeletServer, guardUpgrade } from './auth.js';
-import { instancesOf, type RuntimeContainer } from '../status/pod-status.js';
-import { bridgeExec, EXEC_PROTOCOLS, execOptions } from './exec.js';
 import { logOptions, serveLogs } from './logs.js';
-import { PORTFORWARD_WS_PROTOCOL, servePortForward, spdyOverWebSocket } from './portforward.js';
+import { findContainer, findPod, HttpError, seg, type ServerDeps } from './lookup.js';
 
-export interface ServerDeps {
-  metrics: KubeletMetrics;
-  pods(): Pod[];
-  pod(namespace: string, name: string): Pod | undefined;
-  healthy(): boolean;
-  cri?: CriRuntime;
-  runtime?: RuntimeManager;
-  /** Summary API (stats/summary); absent = 404. */
-  summary?(): Promise<unknown>;
-  log: Logger;
-}
-
-class HttpError extends Error { constructor(readonly code: number, message: string) { super(message); } }
-
-const seg = (p: string) => p.split('/').filter(Boolean).map(decodeURIComponent);
-
-function findPod(d: ServerDeps, ns: string | undefined, name: string | undefined): Pod {
-  const pod = ns && name ? d.pod(ns, name) : undefined;
-  if (!pod) throw new HttpError(404, `pod "${name}" not found in namespace "${ns}" on this node`);
-  return pod;
-}
-
-/** The running (or, with previous, the last terminated) instance of a container. */
-async function findContainer(d: ServerDeps, pod: Pod, name: string, previous = false): Promise<RuntimeContainer> {
-  const known = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some((c) => c.name === name);
-  if (!known) throw new HttpError(400, `container ${name} is not valid for pod ${pod.metadata?.name}`);
-  const rt = await d.runtime!.podRuntime(pod.metadata!.uid!);
-  const insts = instancesOf(rt, name);
-  const inst = previous ? insts[1] : insts[0];
-  if (!inst) {
-    throw new HttpError(previous ? 400 : 400, previous
-      ? `previous terminated container "${name}" in pod "${pod.metadata?.name}" not found`
-      : `container "${name}" in pod "${pod.metadata?.name}" is waiting to start: ContainerCreating`);
-  }
-  return inst;
-}
+export type { ServerDeps };
 
 export function startKubeletServer(port: number, host: string, d: ServerDeps): Promise<Server> {
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false });
-  // "SPDY/3.1+portforward.k8s.io" is not a valid token for ws's parser: negotiated by hand.
-  const pfWss = new WebSocketServer({ noServer: true });
-  pfWss.on('headers', (h) => h.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_WS_PROTOCOL}`));
   const send = (res: ServerResponse, code: number, type: string, body: string) => { res.writeHead(code, { 'content-type': type }); res.end(body); };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -82,40 +34,11 @@ export function startKubeletServer(port: number, host: string, d: ServerDeps): P
     send(res, 404, 'text/plain', 'not found');
   };
 
+  // Streaming (exec, attach, port-forward) is loaded on the first upgrade: idle agents never need it.
+  let streaming: Promise<(req: IncomingMessage, sock: Socket, head: Buffer) => Promise<void>> | undefined;
   const upgrade = async (req: IncomingMessage, sock: Socket, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://kubelet');
-    const [root, ns, name, container] = seg(url.pathname);
-    const isWs = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
-    if (!d.runtime || !d.cri) throw new HttpError(404, 'streaming not available');
-    if (root === 'exec' && container) {
-      const pod = findPod(d, ns, name);
-      const o = (() => { try { return execOptions(url.searchParams); } catch (err) { throw new HttpError(400, (err as Error).message); } })();
-      const inst = await findContainer(d, pod, container);
-      if (inst.state !== 'CONTAINER_RUNNING') throw new HttpError(400, `container ${container} is not running`);
-      if (!isWs) throw new HttpError(400, 'exec needs a WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io)');
-      wss.handleUpgrade(req, sock, head, (ws) => {
-        d.log.info({ pod: `${ns}/${name}`, container, command: o.command, protocol: ws.protocol }, 'exec');
-        bridgeExec(ws, d.cri!, inst.id, o).catch((err: Error) => { d.log.warn({ err: err.message }, 'exec failed'); ws.close(1011); });
-      });
-      return;
-    }
-    if (root === 'portForward' && ns && name) {
-      const pod = findPod(d, ns, name);
-      const ip = pod.status?.podIP;
-      if (!ip) throw new HttpError(400, `pod ${name} has no IP yet`);
-      const warn = (msg: string) => d.log.warn({ pod: `${ns}/${name}` }, msg);
-      if (isWs) {
-        const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((x) => x.trim());
-        if (!offered.includes(PORTFORWARD_WS_PROTOCOL)) throw new HttpError(400, `port-forward needs subprotocol ${PORTFORWARD_WS_PROTOCOL}`);
-        delete req.headers['sec-websocket-protocol'];
-        pfWss.handleUpgrade(req, sock, head, (ws) => servePortForward(spdyOverWebSocket(ws), ip, name, warn));
-      } else {
-        const conn = acceptSpdy(req, sock, head, ['portforward.k8s.io']);
-        if (conn) servePortForward(conn, ip, name, warn);
-      }
-      return;
-    }
-    throw new HttpError(404, 'not found');
+    streaming ??= import('./streaming.js').then((m) => m.upgradeHandler(d));
+    return (await streaming)(req, sock, head);
   };
 
   // HTTPS + authn/authz when the agent configured TLS (auth.ts), else plain HTTP.

@@ -1,4 +1,4 @@
-// The API server's connections to kubelets: pods/log, pods/exec and pods/portforward proxied to
+// The API server's connections to kubelets: pods/log, pods/exec, pods/attach and pods/portforward proxied to
 // the kubelet of the pod's node (kubelet-proxy.ts), and metrics.k8s.io served from the kubelets'
 // /stats/summary (metrics.ts).
 import type { ApiExtension, SubresourceHandler } from '../extension.js';
@@ -17,12 +17,13 @@ const logs: SubresourceHandler = async (req, reply, t, ctx) => {
   return proxyToKubelet(req, reply, await kubeletOf(ctx, pod.spec!.nodeName!), `/containerLogs/${enc(t.namespace!)}/${enc(t.name!)}/${enc(c)}${qs ? `?${qs}` : ''}`);
 };
 
-const exec: SubresourceHandler = async (req, reply, t, ctx) => {
+/** pods/exec and pods/attach: the same remotecommand stream, to /exec/… or /attach/… on the kubelet. */
+const remoteCommand = (path: 'exec' | 'attach'): SubresourceHandler => async (req, reply, t, ctx) => {
   const pod = await podOf(ctx, t.namespace, t.name);
   const q = query(req.url);
   const c = containerOf(pod, q);
   q.delete('container');
-  return proxyToKubelet(req, reply, await kubeletOf(ctx, pod.spec!.nodeName!), `/exec/${enc(t.namespace!)}/${enc(t.name!)}/${enc(c)}?${q}`);
+  return proxyToKubelet(req, reply, await kubeletOf(ctx, pod.spec!.nodeName!), `/${path}/${enc(t.namespace!)}/${enc(t.name!)}/${enc(c)}?${q}`);
 };
 
 const portforward: SubresourceHandler = async (req, reply, t, ctx) => {
@@ -33,7 +34,7 @@ const portforward: SubresourceHandler = async (req, reply, t, ctx) => {
 
 export function kubeletProxyExtension(): ApiExtension {
   return {
-    subresources: { 'pods/log': logs, 'pods/exec': exec, 'pods/portforward': portforward },
+    subresources: { 'pods/log': logs, 'pods/exec': remoteCommand('exec'), 'pods/attach': remoteCommand('attach'), 'pods/portforward': portforward },
     groups: [metricsGroup],
     routes: metricsRoutes,
   };

@@ -70,7 +70,7 @@ export function podStatusReason(pod: Obj): { reason: string; ready: number; tota
 
 export const pods: ResourceDef = {
   group: '', version: 'v1', resource: 'pods', kind: 'Pod', singular: 'pod', namespaced: true,
-  shortNames: ['po'], categories: ['all'], statusSubresource: true, subresources: ['status', 'binding', 'log', 'exec', 'portforward', 'eviction', 'proxy'],
+  shortNames: ['po'], categories: ['all'], statusSubresource: true, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward', 'eviction', 'proxy'],
   defaults(obj) { defaultPodSpec(obj.spec); },
   validate(obj, old) {
     const causes = [...validateObjectMeta(obj.metadata, false), ...validatePodSpec(obj.spec, 'spec')];
