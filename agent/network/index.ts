@@ -34,7 +34,14 @@ export async function startNodeNetwork(client: ApiClient, opts: NodeNetworkOptio
   const log = logger('node-network', { node: opts.nodeName });
   const prefix = opts.commandPrefix ?? [];
   const ipamDataDir = opts.ipamDataDir ?? (opts.cniConfDir.startsWith('/etc/') ? undefined : path.resolve(opts.cniConfDir, '..', 'networks'));
-  const nodes = new Informer<Node & KubeObject>(client, R.nodes, { resyncSeconds: opts.resyncSeconds ?? 60 });
+  // Routes need only each node's pod CIDR and address: cache just those (images, conditions and
+  // managedFields of every node would otherwise sit in the agent's heap).
+  const routing = (n: Node & KubeObject): Node & KubeObject => ({
+    metadata: { name: n.metadata?.name, uid: n.metadata?.uid, resourceVersion: n.metadata?.resourceVersion },
+    spec: { podCIDR: n.spec?.podCIDR, podCIDRs: n.spec?.podCIDRs },
+    status: { addresses: n.status?.addresses },
+  });
+  const nodes = new Informer<Node & KubeObject>(client, R.nodes, { resyncSeconds: opts.resyncSeconds ?? 60, transform: routing });
   const queue = new WorkQueue(200, 30_000);
   nodes.onChange(() => queue.add(KEY));
 
