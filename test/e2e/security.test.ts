@@ -2,15 +2,19 @@
 // pod, beside the cluster CA and its namespace) works from inside the pod for what its Role
 // allows and nothing more, and stops working once the pod is gone; the kubelet API refuses
 // anonymous callers; the scheduler's and controller manager's endpoints are HTTPS with
-// delegated authorization; NodeRestriction keeps a kubelet to its own Node.
+// delegated authorization; NodeRestriction keeps a kubelet to its own Node; the admin
+// kubeconfig works from another lab machine, a tampered copy does not.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { kubectl, repoRoot, waitFor } from '../helpers/server.js';
 import { loadKubeconfig } from '../../control/client/kubeconfig.js';
 import { fetchFromKubeconfig } from '../helpers/tls.js';
+import { createCA, issue } from '../../control/pki/certs.js';
 
 const tskube = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'dist/bin/tskube.js'), ...args], { encoding: 'utf8', timeout: 180_000 });
 const kubeconfig = join(repoRoot, '.lab/kubeconfig');
@@ -112,4 +116,23 @@ test("NodeRestriction: a kubelet's certificate patches its own Node status, not 
   assert.equal(role.status, 403);
   assert.match(((await role.json()) as { message: string }).message, /is not allowed to modify labels: node-role\.kubernetes\.io\/control-plane/);
   assert.match(await k(['get', 'node', 'master', '--show-labels', '--no-headers']), /node-role\.kubernetes\.io\/control-plane=/, 'the admin labelled the master');
+});
+
+test('the admin kubeconfig copied to another lab machine works there; a tampered copy is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-kubeconfig-'));
+  try {
+    const copy = join(dir, 'config');
+    writeFileSync(copy, readFileSync(kubeconfig));
+    const onWorker = (...args: string[]) => tskube('lab', 'exec', 'worker-2', '--', 'kubectl', '--kubeconfig', copy, ...args);
+    const ok = onWorker('get', 'ns', 'default', '-o', 'name');
+    assert.equal(ok.stdout.trim(), 'namespace/default', ok.stderr);
+    // Same names, own key pair, signed by a look-alike CA: not the cluster's → 401.
+    const fake = await issue(await createCA('kubernetes'), { cn: 'admin', o: ['system:masters'], usage: 'client' });
+    writeFileSync(copy, readFileSync(kubeconfig, 'utf8')
+      .replace(/client-certificate-data: \S+/, `client-certificate-data: ${Buffer.from(fake.cert).toString('base64')}`)
+      .replace(/client-key-data: \S+/, `client-key-data: ${Buffer.from(fake.key).toString('base64')}`));
+    const bad = onWorker('get', 'ns', 'default');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /Unauthorized|must be logged in/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });

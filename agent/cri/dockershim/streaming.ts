@@ -103,7 +103,9 @@ export class StreamingServer {
     }
     const { stream, exec } = session;
     const stdin = streams.get('stdin'), stdout = streams.get('stdout'), stderr = streams.get('stderr'), resize = streams.get('resize');
-    if (stdin) { stdin.on('data', (d: Buffer) => stream.write(d)); stdin.on('end', () => { if (r.kind === 'exec') stream.end(); }); }
+    // stdin's EOF half-closes the hijacked connection: for exec the process sees EOF; for attach
+    // dockerd closes the container's stdin when it was created StdinOnce (kubectl attach -i).
+    if (stdin) { stdin.on('data', (d: Buffer) => stream.write(d)); stdin.on('end', () => stream.end()); }
     if (resize) {
       let buf = '';
       resize.on('data', (d: Buffer) => {

@@ -72,6 +72,13 @@ class HeaderDecoder {
   }
 }
 
+/** Ends a stream without losing data already pushed: destroy() would drop what is still buffered
+ *  (a fresh stream emits its first chunks on nextTick), so it runs once they flowed (setImmediate). */
+function endAfterBuffered(s: SpdyStream): void {
+  s.push(null);
+  setImmediate(() => s.destroy());
+}
+
 const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n >>> 0); return b; };
 
 export class SpdyStream extends Duplex {
@@ -173,8 +180,10 @@ export class SpdyConnection extends EventEmitter {
       }
       case T.HEADERS: this.dec.decode(body.subarray(4)); return;
       case T.RST_STREAM: {
+        // containerd resets a stream right after its last data (the exec status on "error"):
+        // what arrived before the reset still reaches the reader.
         const s = this.streams.get(body.readUInt32BE(0) & 0x7fffffff);
-        s?.destroy();
+        if (s) endAfterBuffered(s);
         return;
       }
       case T.PING: this.sendControl(T.PING, 0, body); return;
@@ -207,7 +216,7 @@ export class SpdyConnection extends EventEmitter {
     if (this.closed) return;
     this.sendControl(T.GOAWAY, 0, Buffer.concat([u32(0), u32(0)]));
     this.closed = true;
-    for (const s of this.streams.values()) s.destroy();
+    for (const s of this.streams.values()) endAfterBuffered(s);
     this.streams.clear();
     this.sink.end();
     this.emit('close');

@@ -46,29 +46,32 @@ export async function bridgeRemoteCommand(ws: WebSocket, streamUrl: () => Promis
     ws.close(1000);
     return;
   }
-  const open = (type: string) => conn.openStream({ streamtype: type });
-  const errS = await open('error');
+  // Listen on each stream as soon as it is open: a quick command can finish, and the runtime
+  // close the connection (dropping unread frames), before the last stream's reply is awaited.
+  const ended = (s: SpdyStream | undefined) => new Promise<void>((r) => { if (!s) return r(); s.once('end', r); s.once('close', r); });
+  const errChunks: Buffer[] = [];
+  const open = async (type: string, onData?: (d: Buffer) => void) => {
+    const s = await conn.openStream({ streamtype: type });
+    if (onData) s.on('data', onData);
+    return { s, done: ended(s) };
+  };
+  const err = await open('error', (d) => errChunks.push(d));
   const [stdin, stdout, stderr, resize] = await Promise.all([
-    o.stdin ? open('stdin') : undefined, o.stdout ? open('stdout') : undefined,
-    o.stderr && !o.tty ? open('stderr') : undefined, o.tty ? open('resize') : undefined,
+    o.stdin ? open('stdin') : undefined, o.stdout ? open('stdout', (d) => send(1, d)) : undefined,
+    o.stderr && !o.tty ? open('stderr', (d) => send(2, d)) : undefined, o.tty ? open('resize') : undefined,
   ]);
   deliver = (m: Buffer) => {
     if (!m.length) return;
     const ch = m[0]!, data = m.subarray(1);
-    if (ch === 0) stdin?.write(data);
-    else if (ch === 4) resize?.write(data);
-    else if (ch === 255 && data[0] === 0) stdin?.end();
+    if (ch === 0) stdin?.s.write(data);
+    else if (ch === 4) resize?.s.write(data);
+    else if (ch === 255 && data[0] === 0) stdin?.s.end();
   };
   for (const m of early.splice(0)) deliver(m);
   ws.on('close', () => conn.close());
-  const ended = (s: SpdyStream | undefined) => new Promise<void>((r) => { if (!s) return r(); s.once('end', r); s.once('close', r); });
-  stdout?.on('data', (d: Buffer) => send(1, d));
-  stderr?.on('data', (d: Buffer) => send(2, d));
-  const errChunks: Buffer[] = [];
-  errS.on('data', (d: Buffer) => errChunks.push(d));
-  await ended(errS);
+  await err.done;
   // The runtime sends the exit status after the output; give in-flight frames a moment.
-  await Promise.race([Promise.all([ended(stdout), ended(stderr)]), new Promise((r) => setTimeout(r, 150))]);
+  await Promise.race([Promise.all([stdout?.done, stderr?.done]), new Promise((r) => setTimeout(r, 150))]);
   if (errChunks.length) send(3, Buffer.concat(errChunks));
   conn.close();
   ws.close(1000);
