@@ -150,56 +150,45 @@ async function podCount(s: TestServer): Promise<number> {
   return (JSON.parse(res.body) as { items: unknown[] }).items.length;
 }
 
+/** Runs fn with a raw durable single write on the bench's store: an etcd3 put, or one SQLite
+ *  row in its own transaction (WAL; synchronous NORMAL for the default store, FULL otherwise). */
+async function withRawStore<T>(kind: string, etcd: EtcdCluster | undefined, fn: (put: (key: string, value: string) => unknown) => Promise<T>): Promise<T> {
+  if (kind === 'etcd') {
+    const client = new Etcd3({ hosts: etcd!.endpoints.map((e) => `http://${e}`) });
+    try { return await fn((key, value) => client.put(key).value(value).exec()); } finally { client.close(); }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tskube-bench-raw-'));
+  const db = new Database(join(dir, 'raw.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${kind === 'sqlite' ? 'NORMAL' : 'FULL'}`);
+    db.exec('CREATE TABLE kv (rev INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT NOT NULL)');
+    const ins = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?)');
+    const one = db.transaction((key: string, value: string) => ins.run(key, value));
+    return await fn(one);
+  } finally { db.close(); rmSync(dir, { recursive: true, force: true }); }
+}
+
 /** The raw store at 200 single writes/s, open loop, values of `size` bytes: the latency floor under the API's. */
 async function rawSteady(kind: string, size: number, seconds: number, etcd?: EtcdCluster): Promise<number[]> {
   const value = 'x'.repeat(size);
   const lat: number[] = [];
-  const openLoop = async (op: (i: number) => Promise<unknown> | unknown) => {
+  await withRawStore(kind, etcd, async (put) => {
     const t0 = performance.now() + 50;
     await Promise.all(Array.from({ length: 200 * seconds }, async (_, i) => {
       const at = t0 + i * 5;
       await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
-      await op(i);
+      await put(`/raw/steady-${i}`, value); // /raw/: outside what the API server watches
       lat.push(performance.now() - at);
     }));
-  };
-  if (kind === 'etcd') {
-    const client = new Etcd3({ hosts: etcd!.endpoints.map((e) => `http://${e}`) });
-    try { await openLoop((i) => client.put(`/raw/steady-${i}`).value(value).exec()); } finally { client.close(); }
-    return lat;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'tskube-bench-raw-'));
-  try {
-    const db = new Database(join(dir, 'raw.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${kind === 'sqlite' ? 'NORMAL' : 'FULL'}`);
-    db.exec('CREATE TABLE kv (rev INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT NOT NULL)');
-    const ins = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?)');
-    await openLoop((i) => ins.run(`/registry/pods/default/steady-${i}`, value));
-    db.close();
-    return lat;
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+  return lat;
 }
 
-/** The raw store's durable single-write rate with values of `size` bytes. */
-async function rawRate(kind: string, size: number, seconds: number, conc: number, etcd?: EtcdCluster): Promise<number> {
+/** The raw store's durable single-write rate with values of `size` bytes (SQLite at concurrency 1). */
+function rawRate(kind: string, size: number, seconds: number, conc: number, etcd?: EtcdCluster): Promise<number> {
   const value = 'x'.repeat(size);
-  if (kind === 'etcd') {
-    const client = new Etcd3({ hosts: etcd!.endpoints.map((e) => `http://${e}`) });
-    try { return await rate(seconds, conc, (i) => client.put(`/raw/bench-${i}`).value(value).exec()); } finally { client.close(); }
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'tskube-bench-raw-'));
-  try {
-    const db = new Database(join(dir, 'raw.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${kind === 'sqlite' ? 'NORMAL' : 'FULL'}`);
-    db.exec('CREATE TABLE kv (rev INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT NOT NULL)');
-    const ins = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?)');
-    const one = db.transaction((i: number) => ins.run(`/registry/pods/default/bench-${i}`, value));
-    const r = await rate(seconds, 1, (i) => one(i));
-    db.close();
-    return r;
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  return withRawStore(kind, etcd, (put) => rate(seconds, kind === 'etcd' ? conc : 1, (i) => put(`/raw/bench-${i}`, value)));
 }
 
 async function runBackend(kind: string, opts: { pods: number; seconds: number; conc: number }): Promise<Record<string, string | number>> {
