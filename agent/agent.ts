@@ -82,9 +82,11 @@ export async function main(args: string[]): Promise<void> {
   const log = logger('agent', { node: cfg.nodeName });
   const flags = parseFlags(args);
   const kubeconfig = flags.get('kubeconfig');
+  // Two idle connections per client: a burst of pod starts opens a dozen, then they close.
+  const pool = { maxIdleConnections: 2 };
   const client = kubeconfig
-    ? new ApiClient({ ...loadKubeconfig(kubeconfig), server: cfg.server, userAgent: `tskube-agent/${cfg.nodeName}` })
-    : new ApiClient({ server: cfg.server, userAgent: `tskube-agent/${cfg.nodeName}` });
+    ? new ApiClient({ ...loadKubeconfig(kubeconfig), server: cfg.server, userAgent: `tskube-agent/${cfg.nodeName}`, ...pool })
+    : new ApiClient({ server: cfg.server, userAgent: `tskube-agent/${cfg.nodeName}`, ...pool });
   if (flags.has('tls-cert-file')) {
     configureKubeletAuth({
       nodeName: cfg.nodeName, client, anonymous: flags.get('anonymous-auth') === 'true',
@@ -104,7 +106,7 @@ export async function main(args: string[]): Promise<void> {
     // kube-proxy has an identity of its own (system:kube-proxy), as upstream's DaemonSet does.
     const proxyKubeconfig = flags.get('proxy-kubeconfig');
     const proxyClient = proxyKubeconfig
-      ? new ApiClient({ ...loadKubeconfig(proxyKubeconfig), server: cfg.server, userAgent: `tskube-proxy/${cfg.nodeName}` })
+      ? new ApiClient({ ...loadKubeconfig(proxyKubeconfig), server: cfg.server, userAgent: `tskube-proxy/${cfg.nodeName}`, ...pool })
       : client;
     const p = await startKubeProxy(proxyClient, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp });
     stops.push(() => p.stop());

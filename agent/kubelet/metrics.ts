@@ -1,12 +1,12 @@
 // The kubelet's Prometheus metrics, served on :10250/metrics. Names follow upstream's where
 // an upstream metric exists (kubelet_pod_start_duration_seconds, kubelet_running_pods …).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, processMetrics } from '../../control/metrics/prom.js';
 
 export function kubeletMetrics() {
   const registry = new Registry();
-  // The event-loop lag sampler wakes the loop every `precision` ms: 100 (not prom-client's 10)
+  // The event-loop lag sampler wakes the loop every 100 ms (prom-client defaults to 10):
   // keeps an idle agent idle.
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  processMetrics(registry, { lagResolutionMs: 100 });
   const buckets = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60];
   return {
     registry,

@@ -3,7 +3,7 @@
 // healthz address, and Prometheus /metrics on the metrics address. Both on loopback by default.
 import http from 'node:http';
 import type { Logger } from 'pino';
-import { register } from 'prom-client';
+import { register } from '../../control/metrics/prom.js';
 
 export interface ProxyHealth { healthy: boolean; lastUpdated: string; currentTime: string; nodeName: string }
 

@@ -1,7 +1,7 @@
 // kube-proxy's Prometheus metrics, named as upstream's: sync duration, last sync time and
 // the number of rules per table. Registered once per process in prom-client's default
 // registry, so whoever serves /metrics for the agent shows them.
-import { Counter, Gauge, Histogram, register, type Metric } from 'prom-client';
+import { Counter, Gauge, Histogram, register, type Metric } from '../../control/metrics/prom.js';
 
 function once<T extends Metric>(name: string, make: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? make();

@@ -2,7 +2,7 @@
 // picks the verb, and answers JSON or Table; every error leaves as a metav1.Status. Only this
 // process touches storage; everything else is a client of these routes.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import client from 'prom-client';
+import * as client from '../metrics/prom.js';
 import type { Store } from './storage.js';
 import type { ResourceDef } from './resource-def.js';
 import { Rest, type Target } from './rest.js';

@@ -41,11 +41,12 @@ export class ApiClient {
   /** node:http(s) with a keep-alive agent holding the CA and client certificate. */
   private readonly fetch: Transport;
 
-  constructor(opts: { server: string; userAgent?: string } & ClientTls) {
+  /** maxIdleConnections: keep-alive connections kept once idle (transport.ts). */
+  constructor(opts: { server: string; userAgent?: string; maxIdleConnections?: number } & ClientTls) {
     this.server = opts.server.replace(/\/$/, '');
     this.headers = { 'user-agent': opts.userAgent ?? 'tskube', accept: 'application/json' };
     if (opts.token) this.headers.authorization = `Bearer ${opts.token}`;
-    this.fetch = makeTransport(this.server, { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify });
+    this.fetch = makeTransport(this.server, { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify }, opts.maxIdleConnections);
   }
 
   /** A client for the current context of a kubeconfig (server, CA, client cert/key, token). */

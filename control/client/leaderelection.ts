@@ -8,7 +8,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from './api-client.js';
 import { R } from './resources.js';
 import { logger, type Logger } from './log.js';
-import type { Gauge } from 'prom-client';
+import type { Gauge } from '../metrics/prom.js';
 
 export interface LeaderElectionConfig {
   /** Lease name: kube-scheduler, kube-controller-manager. */

@@ -15,9 +15,13 @@ export interface TransportResponse {
 export type Transport = (url: string, init: TransportInit) => Promise<TransportResponse>;
 export interface TransportTls { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean }
 
-export function makeTransport(server: string, tls: TransportTls = {}): Transport {
+/** maxIdle: keep-alive connections kept open once idle (node's default is 256). Watches hold
+ *  their own connection; a burst of requests opens more, and each idle TLS connection keeps
+ *  ~100 KiB of OpenSSL buffers and socket state, so the node agent keeps only a few. */
+export function makeTransport(server: string, tls: TransportTls = {}, maxIdle?: number): Transport {
   const secure = server.startsWith('https:');
-  const agent = secure ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
+  const pool = { keepAlive: true, ...(maxIdle === undefined ? {} : { maxFreeSockets: maxIdle }) };
+  const agent = secure ? new https.Agent({ ...pool, ...tls }) : new http.Agent(pool);
   const request = secure ? https.request : http.request;
   return (url, init) => new Promise<TransportResponse>((resolve, reject) => {
     const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };

@@ -1,7 +1,7 @@
 // The controller manager: every controller in one process over one set of shared informers
 // (upstream kube-controller-manager), leader-elected through the kube-system/kube-controller-manager
 // Lease, with /healthz and /metrics on 127.0.0.1:10257 (HTTPS when `serving` is given). `tskube server` calls startControllers(client).
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from '../metrics/prom.js';
 import { ApiClient } from '../client/api-client.js';
 import { logger } from '../client/log.js';
 import { LeaderElector, runWhileLeading } from '../client/leaderelection.js';

@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { Counter, Histogram, register, type Metric } from 'prom-client';
+import { Counter, Histogram, register, type Metric } from '../metrics/prom.js';
 import { DnsFormatError, encodeResponse, parseQuery, RCODE, type Question, type Response } from './codec.js';
 
 function once<T extends Metric>(name: string, make: () => T): T {

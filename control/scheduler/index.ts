@@ -2,7 +2,7 @@
 // Several can run side by side; each schedules only the pods whose spec.schedulerName names it.
 // Replicas of the same scheduler elect a leader through the kube-system Lease named after it
 // (kube-scheduler for the default one); /healthz and /metrics are served on 127.0.0.1:10259.
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from '../metrics/prom.js';
 import { ApiClient } from '../client/api-client.js';
 import { LeaderElector, runWhileLeading } from '../client/leaderelection.js';
 import { logger } from '../client/log.js';

@@ -4,7 +4,7 @@
 // Pods that fit nowhere get PodScheduled=False + a FailedScheduling event and wait for a change.
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from '../metrics/prom.js';
 import { ApiClient, isConflict, isNotFound, type KubeObject } from '../client/api-client.js';
 import { keyOf } from '../client/informer.js';
 import { R } from '../client/resources.js';

@@ -1,7 +1,7 @@
 // Compaction loop, as kube-apiserver's: every interval, compact the store to the revision it
 // saw at the previous tick, so the last interval's history stays watchable and older revisions
 // answer 410 Gone. Several API servers on one etcd may all run it; a repeat is a no-op.
-import { Counter, register, type Metric } from 'prom-client';
+import { Counter, register, type Metric } from '../metrics/prom.js';
 import type { Backend } from './backend.js';
 import { logger } from '../client/log.js';
 

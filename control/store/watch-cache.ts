@@ -2,7 +2,7 @@
 // per resource (/registry/<resource>/) fans out to every watcher of that resource or of one of
 // its namespaces, and keeps the recent events in memory so watchers resume without store reads.
 // Revisions older than the cache's window go to the store (410/Compacted if compacted away).
-import { Counter, Gauge, register, type Metric } from 'prom-client';
+import { Counter, Gauge, register, type Metric } from '../metrics/prom.js';
 import { Backend, failure, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
 import { logger } from '../client/log.js';
 

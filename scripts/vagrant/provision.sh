@@ -98,5 +98,5 @@ AGENT+=" --root-dir /var/lib/tskube/kubelet --cni-conf-dir /etc/cni/net.d --cgro
 if [ "$NODE" = master ]; then
   AGENT+=" --register-with-taints node-role.kubernetes.io/control-plane=:NoSchedule --node-labels node-role.kubernetes.io/control-plane="
 fi
-unit agent "$AGENT" MALLOC_ARENA_MAX=2
+unit agent "$AGENT" MALLOC_ARENA_MAX=2 GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768:glibc.malloc.trim_threshold=65536
 say "provisioned ($IP)"

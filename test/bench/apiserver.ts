@@ -208,9 +208,15 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     const { writes: steady, reads } = await steadyWrites(s, 200, opts.seconds, readPath);
     const rawSteadyLat = await rawSteady(kind, size, opts.seconds, etcd);
     // The raw rate right before and right after the API's peak (a VM disk's fsync time drifts).
+    const etcdPid = etcd?.members[0]?.proc?.pid;
+    const cpu = () => ({ etcd: etcdPid ? cpuSeconds(etcdPid) : 0, bench: process.cpuUsage(), t: performance.now() });
+    const used = (a: ReturnType<typeof cpu>, ops: number) => { const b = process.cpuUsage(a.bench); return { etcd: (1000 * (cpu().etcd - a.etcd)) / ops, bench: (b.user + b.system) / 1000 / ops }; };
+    const r0 = cpu();
     const rawBefore = await rawRate(kind, size, opts.seconds, opts.conc, etcd);
+    const rawCpu = used(r0, rawBefore * (performance.now() - r0.t) / 1000);
     const callsBefore = etcd && await etcdCalls(etcd);
     const cpuBefore = cpuSeconds(s.proc.pid!);
+    const p0 = cpu();
     const t0 = performance.now();
     let n = 0;
     await Promise.all(Array.from({ length: opts.conc }, async () => {
@@ -218,6 +224,7 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
     }));
     const peak = n / ((performance.now() - t0) / 1000);
     const cpuPerCreate = (1000 * (cpuSeconds(s.proc.pid!) - cpuBefore)) / n;
+    const peakCpu = used(p0, n);
     const callsPerCreate = etcd ? ((await etcdCalls(etcd)) - callsBefore!) / n : NaN;
     const raw = (rawBefore + await rawRate(kind, size, opts.seconds, opts.conc, etcd)) / 2;
     const watch = await watchLatency(s, 100, 30);
@@ -238,7 +245,11 @@ async function runBackend(kind: string, opts: { pods: number; seconds: number; c
       backend: kind === 'sqlite-full' ? 'sqlite sync=FULL' : kind === 'etcd' ? 'etcd (1 member)' : 'sqlite (default)',
       '200/s p50 ms': ms(quantile(steady, 0.5)), '200/s p99 ms': ms(quantile(steady, 0.99)), 'raw 200/s p99 ms': ms(quantile(rawSteadyLat, 0.99)), 'GETs meanwhile p99 ms': ms(quantile(reads, 0.99)),
       'peak creates/s': peak.toFixed(0), 'store calls/create': etcd ? callsPerCreate.toFixed(2) : '-',
-      'server CPU ms/create': cpuPerCreate.toFixed(2), 'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
+      'server CPU ms/create': cpuPerCreate.toFixed(2),
+      // Where the two cores went: the store's process (etcd) and this bench's client, per op.
+      ...(etcd ? { 'etcd CPU ms/create (raw put)': `${peakCpu.etcd.toFixed(2)} (${rawCpu.etcd.toFixed(2)})` } : {}),
+      'client CPU ms/create (raw)': `${peakCpu.bench.toFixed(2)} (${rawCpu.bench.toFixed(2)})`,
+      'raw store/s': raw.toFixed(0), 'api/raw': `${((100 * peak) / raw).toFixed(0)}%`,
       'watch p50 ms': ms(quantile(watch, 0.5)), 'watch p99 ms': ms(quantile(watch, 0.99)),
       pods: total, 'RSS MB': rssStored.toFixed(0), 'RSS after list MB': rssListed.toFixed(0),
     };

@@ -51,9 +51,10 @@ async function main(): Promise<void> {
     const raw = await sample(bare.pid!, 5_000);
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const flags = argv.slice(argv.findIndex((a) => /node$/.test(a)) + 1, argv.findIndex((a) => a.endsWith('tskube.js')));
-    const arenas = /(?:^|\0)MALLOC_ARENA_MAX=(\d+)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'))?.[1];
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    const malloc = environ.filter((e) => /^(MALLOC_ARENA_MAX|GLIBC_TUNABLES)=/.test(e)).join(' ');
     console.log(`agent (kubelet + kube-proxy + network) on lab worker-1, ${n} running pods`);
-    console.log(`agent runs as: node ${flags.join(' ')}${arenas ? ` (MALLOC_ARENA_MAX=${arenas})` : ''}`);
+    console.log(`agent runs as: node ${flags.join(' ')}${malloc ? ` (${malloc})` : ''}`);
     console.log(`${''.padEnd(38)} ${'RSS MiB'.padStart(8)} ${'CPU %'.padStart(7)}  (max RSS over each window)`);
     console.log(`${'agent, 0 pods (10 s)'.padEnd(38)} ${idle0.rss.toFixed(1).padStart(8)} ${idle0.cpuPct.toFixed(2).padStart(7)}`);
     console.log(`${`agent, ${n} pods, 0–20 s after Running`.padEnd(38)} ${burst.rss.toFixed(1).padStart(8)} ${burst.cpuPct.toFixed(2).padStart(7)}`);

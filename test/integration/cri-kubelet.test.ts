@@ -76,6 +76,11 @@ function kubeletSuite(runtime: TestRuntimeName, subnet: number, versionRe: RegEx
       assert.ok(evs.every((e) => e.source?.component === 'kubelet'));
       const metrics = await (await fetch(`http://127.0.0.1:${kubeletPort}/metrics`)).text();
       assert.match(metrics, /kubelet_pod_start_duration_seconds_count 1/);
+      // The process series upstream binaries expose (control/metrics/prom.ts), with real readings.
+      const series = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      assert.ok(series('process_cpu_seconds_total') > 0, 'process_cpu_seconds_total');
+      assert.ok(series('process_resident_memory_bytes') > 20e6, 'process_resident_memory_bytes');
+      assert.ok(series('process_open_fds') > 3, 'process_open_fds');
     });
 
     test('a container killed behind the kubelet\'s back is restarted', async () => {

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import client from 'prom-client';
+import * as client from '../../metrics/prom.js';
 import type { Store } from '../storage.js';
 import { StatusError } from '../status.js';
 import { logger } from '../../client/log.js';

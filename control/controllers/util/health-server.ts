@@ -3,7 +3,7 @@
 // text from the component's own registry). HTTPS with delegated authn/authz when `secure` is
 // given (control/serving), plain HTTP for an insecure cluster.
 import type { Server } from 'node:http';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../../metrics/prom.js';
 import { logger } from '../../client/log.js';
 import { createComponentServer, type SecureServingOptions } from '../../serving/secure-serving.js';
 
