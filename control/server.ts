@@ -10,6 +10,8 @@ import { Store } from './api/storage.js';
 import { buildApiServer } from './api/server.js';
 import { bootstrap } from './api/bootstrap.js';
 import { httpProbe } from './api/resources/componentstatuses.js';
+import { startServiceAllocationRepair } from './api/resources/service-repair.js';
+import { parseDuration } from './store/compactor.js';
 import { kubeletProxyExtension } from './api/proxy/index.js';
 import { startClusterDns } from './dns/index.js';
 import { ApiClient } from './client/api-client.js';
@@ -68,6 +70,8 @@ export async function main(args: string[]): Promise<void> {
       'etcd-cafile': { type: 'string' },
       'etcd-certfile': { type: 'string' },
       'etcd-keyfile': { type: 'string' },
+      // How often leaked Service cluster IPs and node ports are looked for (upstream: 3m; 0 disables).
+      'service-allocation-repair-interval': { type: 'string', default: '3m' },
     },
   });
   const tlsFiles = [values['tls-cert-file'], values['tls-private-key-file']];
@@ -127,6 +131,7 @@ export async function main(args: string[]): Promise<void> {
   const client = new ApiClient({ server: `${https ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, userAgent: 'tskube-server',
     ...(auth.enforcing ? { token: auth.loopbackToken } : {}), insecureSkipTLSVerify: true });
   const stops: Array<() => unknown> = [];
+  stops.push(startServiceAllocationRepair(store, parseDuration(values['service-allocation-repair-interval']!)));
   // A secure API server means secure component endpoints too (HTTPS, delegated authn/authz).
   const serving = (stem: string): SecureServingOptions | undefined => {
     if (!https) return undefined;

@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     const raw = await sample(bare.pid!, 5_000);
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const flags = argv.slice(argv.findIndex((a) => /node$/.test(a)) + 1, argv.findIndex((a) => a.endsWith('tskube.js')));
-    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    // glibc parses GLIBC_TUNABLES in place, leaving a NUL where each ':' was.
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').replace(/\0(?=glibc\.)/g, ':').split('\0');
     const malloc = environ.filter((e) => /^(MALLOC_ARENA_MAX|GLIBC_TUNABLES)=/.test(e)).join(' ');
     console.log(`agent (kubelet + kube-proxy + network) on lab worker-1, ${n} running pods`);
     console.log(`agent runs as: node ${flags.join(' ')}${malloc ? ` (${malloc})` : ''}`);
