@@ -239,6 +239,23 @@ test('kubectl top nodes and pods; the burners burn', both, async (t) => {
   }
 });
 
+test('kubectl get --raw /api/v1/nodes/<node>/proxy/…: the kubelet\'s stats and metrics through the API server; others are refused', both, (t) => onBoth(t, async ({ node }) => {
+  const summary = await k('get', '--raw', `/api/v1/nodes/${node}/proxy/stats/summary`);
+  assert.equal(summary.code, 0, summary.stderr);
+  const s = JSON.parse(summary.stdout) as { node: { nodeName: string; cpu: { usageCoreNanoSeconds: number } }; pods: Array<{ podRef: { name: string } }> };
+  assert.equal(s.node.nodeName, node);
+  assert.ok(s.node.cpu.usageCoreNanoSeconds > 0);
+  assert.ok(s.pods.length > 0, 'the node\'s pods are in its summary');
+  const metrics = await k('get', '--raw', `/api/v1/nodes/${node}/proxy/metrics`);
+  assert.equal(metrics.code, 0, metrics.stderr);
+  assert.match(metrics.stdout, /^kubelet_running_pods \d+/m);
+  assert.equal((await k('get', '--raw', '/api/v1/nodes/no-such-node/proxy/healthz')).code, 1);
+  // nodes/proxy is a cluster-admin power: a ServiceAccount without a binding is refused.
+  const forbidden = await k('get', '--raw', `/api/v1/nodes/${node}/proxy/healthz`, '--as', 'system:serviceaccount:default:default');
+  assert.notEqual(forbidden.code, 0);
+  assert.match(forbidden.stderr, /forbidden|Forbidden/);
+}));
+
 test('the agent is killed and restarted: no container restarts', both, (t) => onBoth(t, async ({ x, node, ip }) => {
   const pod = `web-init-${x}`;
   const before = await json('get', 'pod', pod);

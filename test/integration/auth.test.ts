@@ -75,12 +75,39 @@ test('a certificate user bound to view lists pods but cannot delete them (upstre
   assert.equal((await kubectl(jane, ['auth', 'can-i', 'list', 'pods', '-n', 'kube-system'])).stdout.trim(), 'no');
   const who = JSON.parse((await kubectl(jane, ['auth', 'whoami', '-o', 'json'])).stdout);
   assert.deepEqual(who.status.userInfo, { username: 'jane', groups: ['devs', 'system:authenticated'] });
-  // The admin asks on jane's behalf (SubjectAccessReview through --as impersonation is not served; SAR is).
+  // The admin asks on jane's behalf with a SubjectAccessReview (and with --as: the next test).
   const sar = await fetchFromKubeconfig(srv.admin)('/apis/authorization.k8s.io/v1/subjectaccessreviews', { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'jane', resourceAttributes: { namespace: 'default', verb: 'list', resource: 'pods' } } }) });
   const sarBody = (await sar.json()) as { status: { allowed: boolean; reason: string } };
   assert.equal(sarBody.status.allowed, true);
   assert.match(sarBody.status.reason, /RoleBinding "jane-view\/default" of ClusterRole "view" to User "jane"/);
+});
+
+test('impersonation: the admin acts as jane (--as) with exactly her rights; jane may not impersonate; the audit log names both', async () => {
+  assert.equal((await asAdmin('auth', 'can-i', 'list', 'pods', '--as', 'jane')).stdout.trim(), 'yes');
+  assert.equal((await asAdmin('auth', 'can-i', 'delete', 'pods', '--as', 'jane')).stdout.trim(), 'no');
+  const denied = await asAdmin('delete', 'pod', 'x', '--as', 'jane', '--wait=false');
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, /pods "x" is forbidden: User "jane" cannot delete resource "pods" in API group "" in the namespace "default"/);
+  const who = JSON.parse((await asAdmin('auth', 'whoami', '-o', 'json', '--as', 'sam', '--as-group', 'ops')).stdout);
+  assert.deepEqual(who.status.userInfo, { username: 'sam', groups: ['ops', 'system:authenticated'] });
+  // A service account's groups follow from its name.
+  const sa = JSON.parse((await asAdmin('auth', 'whoami', '-o', 'json', '--as', 'system:serviceaccount:default:default')).stdout);
+  assert.deepEqual(sa.status.userInfo.groups, ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated']);
+  // jane (view in default) may not impersonate anyone.
+  const jane = await userKubeconfig('jane', ['devs']);
+  const esc = await kubectl(jane, ['get', 'pods', '--as', 'admin']);
+  assert.notEqual(esc.code, 0);
+  assert.match(esc.stderr, /users "admin" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope/);
+  const groupsOnly = await fetchFromKubeconfig(srv.admin)('/api/v1/namespaces/default/pods', { headers: { 'Impersonate-Group': 'ops' } });
+  assert.equal(groupsOnly.status, 400);
+  // Audited as upstream: user is who authenticated, impersonatedUser whom they acted as.
+  await waitFor('the impersonated delete audited', () => readFileSync(srv.auditLog, 'utf8').includes('"impersonatedUser"'), 5000);
+  const ev = readFileSync(srv.auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    .find((e) => e.impersonatedUser?.username === 'jane' && e.verb === 'delete');
+  assert.ok(ev, 'the delete as jane is audited');
+  assert.equal(ev.user.username, 'admin');
+  assert.equal(ev.responseStatus.code, 403);
 });
 
 test('a bound service-account token works for what its Role allows and nothing more, and dies with its pod', async () => {

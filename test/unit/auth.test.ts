@@ -26,6 +26,8 @@ test('request attributes: verbs, namespaces, subresources, non-resource paths', 
   assert.deepEqual(a('GET', '/healthz'), ['get', undefined, undefined, undefined, undefined, undefined, '/healthz']);
   assert.deepEqual(a('GET', '/apis'), ['get', undefined, undefined, undefined, undefined, undefined, '/apis']);
   assert.deepEqual(a('POST', '/api/v1/namespaces/d/serviceaccounts/robot/token'), ['create', 'd', '', 'serviceaccounts', 'robot', 'token', undefined]);
+  // What follows a subresource is its path: nodes/proxy, as upstream's RequestInfo.
+  assert.deepEqual(a('GET', '/api/v1/nodes/worker-1/proxy/stats/summary'), ['get', undefined, '', 'nodes', 'worker-1', 'proxy', undefined]);
 });
 
 test('token file: upstream CSV with quoted groups; malformed lines name their line', async () => {

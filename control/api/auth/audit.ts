@@ -6,7 +6,7 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parse } from 'yaml';
-import type { Attributes } from './types.js';
+import type { Attributes, UserInfo } from './types.js';
 
 export type Level = 'None' | 'Metadata' | 'Request' | 'RequestResponse';
 const LEVELS: Level[] = ['None', 'Metadata', 'Request', 'RequestResponse'];
@@ -63,7 +63,11 @@ export interface AuditRecord {
   body?: unknown;
   /** The JSON answer (kept only at RequestResponse). */
   response?: unknown;
+  /** Who authenticated, when the request impersonated attrs.user (kubectl --as). */
+  impersonator?: UserInfo;
 }
+
+const userJson = (u: UserInfo) => ({ username: u.username, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra ? { extra: u.extra } : {}) });
 
 export class AuditLog {
   private readonly out: WriteStream | NodeJS.WriteStream;
@@ -84,7 +88,8 @@ export class AuditLog {
     const ev: Record<string, unknown> = {
       kind: 'Event', apiVersion: 'audit.k8s.io/v1', level, auditID: randomUUID(), stage: 'ResponseComplete',
       requestURI: r.uri, verb: a.verb,
-      user: { username: a.user.username, ...(a.user.uid ? { uid: a.user.uid } : {}), groups: a.user.groups, ...(a.user.extra ? { extra: a.user.extra } : {}) },
+      // As upstream: user is who authenticated; impersonatedUser whom they acted as.
+      user: userJson(r.impersonator ?? a.user), ...(r.impersonator ? { impersonatedUser: userJson(a.user) } : {}),
       sourceIPs: [r.sourceIP], ...(r.userAgent ? { userAgent: r.userAgent } : {}),
       ...(a.resourceRequest ? { objectRef: { resource: a.resource, namespace: a.namespace, name: a.name, apiGroup: a.apiGroup || undefined, apiVersion: a.apiVersion, subresource: a.subresource } } : {}),
       responseStatus: { metadata: {}, code: r.code },

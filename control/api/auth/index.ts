@@ -1,5 +1,5 @@
 // The API server's security chain, assembled from flags: authentication (client certificates,
-// static tokens, service-account JWTs, the loopback token, anonymous) → authorization (the
+// static tokens, service-account JWTs, the loopback token, anonymous) → impersonation → authorization (the
 // --authorization-mode chain) → audit; then the verb handlers run. installAuth() adds it to
 // fastify as an onRequest hook; 401 and 403 leave as metav1.Status.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -19,6 +19,7 @@ import { AuditLog } from './audit.js';
 import { rbacEscalationCheck } from './escalation.js';
 import type { AdmissionPlugin } from '../admission/plugin.js';
 import { requestAttributes } from './request-info.js';
+import { impersonatedUser } from './impersonation.js';
 import { ANONYMOUS, type Attributes, type TokenAuthenticator, type UserInfo } from './types.js';
 
 const log = logger('auth');
@@ -100,18 +101,20 @@ export class ApiAuth {
         log.info({ url: req.url.split('?')[0], ip: req.ip, reason: who.error }, 'unauthorized request');
         throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       }
-      const attrs = requestAttributes(who.user, req.method, req.url);
+      const user = await impersonatedUser(who.user, req.raw, this.authz);
+      const impersonator = user === who.user ? undefined : who.user;
+      const attrs = requestAttributes(user, req.method, req.url);
       const level = this.audit?.level(attrs) ?? 'None';
       // response: false = not wanted; set by the onSend hook below at RequestResponse.
       const entry: { user: UserInfo; attrs: Attributes; received: Date; decision?: string; reason?: string; response?: string | false } =
-        { user: who.user, attrs, received, response: level === 'RequestResponse' ? undefined : false };
+        { user, attrs, received, response: level === 'RequestResponse' ? undefined : false };
       this.users.set(req.raw, entry);
       if (this.audit && level !== 'None') {
         const audit = this.audit;
         reply.raw.once('close', () => audit.write({
           attrs, uri: req.url, sourceIP: req.ip, userAgent: req.headers['user-agent'], code: reply.raw.statusCode,
           decision: entry.decision, reason: entry.reason, received, body: typeof req.body === 'string' ? safeJson(req.body) : undefined,
-          response: typeof entry.response === 'string' ? safeJson(entry.response) : undefined,
+          response: typeof entry.response === 'string' ? safeJson(entry.response) : undefined, impersonator,
         }, level));
       }
       const d = await this.authz.authorize(attrs);

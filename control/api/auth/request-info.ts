@@ -26,8 +26,9 @@ export function requestAttributes(user: UserInfo, method: string, url: string): 
     // namespaces/<n>/status and /finalize are subresources of the namespace itself.
     if (rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) rest = rest.slice(2);
   }
-  const [resource, name, ...subs] = rest;
-  const a: Attributes = { user, verb, resourceRequest: true, namespace, apiGroup: group, apiVersion: version, resource, name, subresource: subs.join('/') || undefined };
+  // Parts after the subresource (nodes/<n>/proxy/stats/summary) are its path, not part of it.
+  const [resource, name, subresource] = rest;
+  const a: Attributes = { user, verb, resourceRequest: true, namespace, apiGroup: group, apiVersion: version, resource, name, subresource: subresource || undefined };
   if (!name && (method === 'GET' || method === 'HEAD')) {
     a.verb = q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : verb === 'watch' ? 'watch' : 'list';
     // A list or watch of one name (fieldSelector=metadata.name=x) is authorized as that name.

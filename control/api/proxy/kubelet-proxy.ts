@@ -88,6 +88,25 @@ function stream(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, pat
   });
 }
 
+/** nodes/proxy: the kubelet's answer as it is (status, content type, body), streamed. */
+export function proxyVerbatim(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const up = kubeletRequest({ host: k.host, port: k.port, path, method: req.method, headers: { accept: req.headers.accept ?? '*/*' } }, (res) => {
+      reply.hijack();
+      const out = reply.raw;
+      const headers: Record<string, string> = {};
+      for (const h of ['content-type', 'content-encoding']) if (res.headers[h]) headers[h] = String(res.headers[h]);
+      out.writeHead(res.statusCode ?? 502, headers);
+      res.pipe(out);
+      res.on('end', () => resolve());
+      res.on('error', () => { out.end(); resolve(); });
+      out.on('close', () => { up.destroy(); resolve(); });
+    });
+    up.on('error', (err) => reject(new StatusError(502, 'InternalError', `error dialing kubelet ${k.host}:${k.port}: ${err.message}`)));
+    up.end();
+  });
+}
+
 function splice(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const { socket: up, ready } = kubeletConnect(k);
