@@ -10,6 +10,7 @@ import { defaultConfig, type KubeletConfig } from './kubelet/config.js';
 import { startKubelet } from './kubelet/kubelet.js';
 import { startNodeNetwork } from './network/index.js';
 import { startKubeProxy } from './proxy/index.js';
+import { reclaimHeapPeriodically } from './kubelet/util/heap.js';
 
 const USAGE = `usage: tskube agent --node-name <n> --node-ip <ip> --server http://host:6443
   --container-runtime-endpoint unix:///run/containerd/containerd.sock [--root-dir <dir>]
@@ -93,7 +94,7 @@ export async function main(args: string[]): Promise<void> {
       tlsCertFile: flags.get('tls-cert-file'), tlsKeyFile: flags.get('tls-private-key-file'), clientCAFile: flags.get('client-ca-file'),
     });
   }
-  const stops: Array<() => unknown> = [];
+  const stops: Array<() => unknown> = [reclaimHeapPeriodically()];
 
   const kubelet = await startKubelet(cfg, client);
   stops.push(() => kubelet.stop());

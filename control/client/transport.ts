@@ -3,6 +3,7 @@
 // (undici compiles a WebAssembly parser), costs every component ~20 MiB less resident memory.
 import http from 'node:http';
 import https from 'node:https';
+import { createSecureContext } from 'node:tls';
 
 export interface TransportInit { method?: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }
 export interface TransportResponse {
@@ -21,7 +22,10 @@ export interface TransportTls { ca?: string; cert?: string; key?: string; reject
 export function makeTransport(server: string, tls: TransportTls = {}, maxIdle?: number): Transport {
   const secure = server.startsWith('https:');
   const pool = { keepAlive: true, ...(maxIdle === undefined ? {} : { maxFreeSockets: maxIdle }) };
-  const agent = secure ? new https.Agent({ ...pool, ...tls }) : new http.Agent(pool);
+  // One TLS context (CA, certificate, key parsed once) shared by every connection: without it
+  // each new connection builds its own OpenSSL context.
+  const secureContext = secure ? createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key }) : undefined;
+  const agent = secure ? new https.Agent({ ...pool, secureContext, rejectUnauthorized: tls.rejectUnauthorized }) : new http.Agent(pool);
   const request = secure ? https.request : http.request;
   return (url, init) => new Promise<TransportResponse>((resolve, reject) => {
     const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };

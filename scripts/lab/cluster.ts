@@ -85,10 +85,11 @@ function startAgent(n: LabNode): void {
 
 /**
  * The agent's V8 flags (docs/agent-memory.md): a 1 MiB young generation and V8's lite mode
- * (interpreter only, size-optimized heap) keep it near 64 MiB with 30 pods.
+ * (interpreter only, size-optimized heap), and gc() for the agent's own full collections after
+ * pod churn (agent/kubelet/util/heap.ts), keep it under 64 MB with 30 pods.
  * TSKUBE_AGENT_NODE_FLAGS replaces them for experiments.
  */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--expose-gc'];
 
 /** AGENT_NODE_FLAGS, or TSKUBE_AGENT_NODE_FLAGS (space-separated) when set. */
 export function agentNodeFlags(): string[] {

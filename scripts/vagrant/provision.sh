@@ -86,7 +86,7 @@ fi
 
 # 7. Every node: the agent (kubelet + kube-proxy); the master is tainted like kubeadm's.
 # Small young generation, V8 lite mode and 2 malloc arenas: the agent's memory (docs/agent-memory.md).
-AGENT="/usr/local/bin/node --max-semi-space-size=1 --lite-mode $SRC/dist/bin/tskube.js agent --node-name $NODE --node-ip $IP"
+AGENT="/usr/local/bin/node --max-semi-space-size=1 --lite-mode --expose-gc $SRC/dist/bin/tskube.js agent --node-name $NODE --node-ip $IP"
 if [ -n "$PKI" ]; then
   AGENT+=" --kubeconfig $PKI/kubelet-$NODE.kubeconfig --proxy-kubeconfig $PKI/kube-proxy.kubeconfig"
   AGENT+=" --tls-cert-file $PKI/kubelet-$NODE.crt --tls-private-key-file $PKI/kubelet-$NODE.key --client-ca-file $PKI/ca.crt"

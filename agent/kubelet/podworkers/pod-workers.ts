@@ -18,6 +18,7 @@ import type { RuntimeManager } from '../kuberuntime/runtime-manager.js';
 import type { KubeletMetrics } from '../metrics.js';
 import { computePodStatus } from '../status/pod-status.js';
 import type { StatusManager } from '../status/status-manager.js';
+import { reclaimHeapSoon } from '../util/heap.js';
 
 export interface PodWorkerDeps {
   cfg: KubeletConfig;
@@ -124,6 +125,7 @@ export class PodWorkers {
       const secs = (Date.now() - this.firstSeen.get(uid)!) / 1000;
       this.d.metrics.podStartDuration.observe(secs);
       this.d.log.info({ pod: key, seconds: secs, podIP: status.podIP }, 'pod running');
+      reclaimHeapSoon();
     }
     if (res.requeueAfterMs > 0) this.queue.addAfter(key, res.requeueAfterMs);
   }
@@ -152,6 +154,7 @@ export class PodWorkers {
     }
     this.forget(m.uid!);
     this.terminated.add(m.uid!);
+    reclaimHeapSoon();
     if (this.terminated.size > 1000) this.terminated.delete(this.terminated.values().next().value!);
   }
 
