@@ -11,12 +11,13 @@ import { startKubelet } from './kubelet/kubelet.js';
 import { startNodeNetwork } from './network/index.js';
 import { startKubeProxy } from './proxy/index.js';
 import { reclaimHeapPeriodically } from './kubelet/util/heap.js';
+import { parseQuantity } from '../control/client/quantity.js';
 
 const USAGE = `usage: tskube agent --node-name <n> --node-ip <ip> --server http://host:6443
   --container-runtime-endpoint unix:///run/containerd/containerd.sock [--root-dir <dir>]
   [--cni-conf-dir <dir>] [--cgroup-root /tskube/<node>] [--register-with-taints k=v:Effect,…]
   [--node-labels k=v,…] [--kubelet-port 10250] [--cluster-dns 10.96.0.10] [--cluster-domain cluster.local]
-  [--max-pods 110] [--disable kube-proxy,network]
+  [--max-pods 110] [--container-log-max-size 10Mi] [--container-log-max-files 5] [--disable kube-proxy,network]
   [--kubeconfig <file> (server, CA, client cert/key or token; replaces --server)] [--proxy-kubeconfig <file> (kube-proxy's own)]
   [--tls-cert-file <pem> --tls-private-key-file <pem> --client-ca-file <pem> (HTTPS :10250, authn + authz)]
   [--anonymous-auth false]`;
@@ -73,6 +74,8 @@ export function configFromFlags(args: string[]): KubeletConfig {
     ...(f.has('cluster-dns') ? { clusterDNS: f.get('cluster-dns')!.split(',') } : {}),
     ...(f.has('cluster-domain') ? { clusterDomain: f.get('cluster-domain')! } : {}),
     ...(f.has('max-pods') ? { maxPods: Number(f.get('max-pods')) } : {}),
+    ...(f.has('container-log-max-size') ? { containerLogMaxSize: parseQuantity(f.get('container-log-max-size')) } : {}),
+    ...(f.has('container-log-max-files') ? { containerLogMaxFiles: Number(f.get('container-log-max-files')) } : {}),
   });
 }
 

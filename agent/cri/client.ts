@@ -131,6 +131,7 @@ function makeRuntime(endpoint: string, rt: grpc.Client, img: grpc.Client): CriRu
       await r('StopContainer', { container_id, timeout }, (timeout + 30) * 1000);
     },
     removeContainer: async (container_id) => { await r('RemoveContainer', { container_id }, 2 * 60_000); },
+    reopenContainerLog: async (container_id) => { await r('ReopenContainerLog', { container_id }); },
     listContainers: async (filter) => (await r<{ containers: gen.Container[] }>('ListContainers', { filter })).containers,
     containerStatus: (container_id, verbose = false) => r('ContainerStatus', { container_id, verbose }),
     execSync: (container_id, cmd, timeout = 0) =>

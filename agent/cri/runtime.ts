@@ -15,6 +15,8 @@ export interface RuntimeService {
   startContainer(containerId: string): Promise<void>;
   stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
   removeContainer(containerId: string): Promise<void>;
+  /** Makes the runtime reopen the container's log file (after the kubelet renamed it to rotate it). */
+  reopenContainerLog(containerId: string): Promise<void>;
   listContainers(filter?: gen.ContainerFilterIn): Promise<gen.Container[]>;
   containerStatus(containerId: string, verbose?: boolean): Promise<gen.ContainerStatusResponse>;
   execSync(containerId: string, cmd: string[], timeoutSeconds?: number): Promise<gen.ExecSyncResponse>;

@@ -22,6 +22,10 @@ export interface KubeletConfig {
   /** CrashLoopBackOff: first delay, doubling up to max (upstream 10 s → 5 min); settable for tests. */
   crashLoopBackoffBaseMs: number;
   crashLoopBackoffMaxMs: number;
+  /** Container log rotation (upstream's containerLogMaxSize 10Mi, containerLogMaxFiles 5, checked every containerLogMonitorInterval 10 s). */
+  containerLogMaxSize: number;
+  containerLogMaxFiles: number;
+  containerLogMonitorIntervalMs: number;
 }
 
 export const KUBELET_VERSION = 'v1.32.0-tskube';
@@ -39,6 +43,9 @@ export function defaultConfig(c: Pick<KubeletConfig, 'nodeName' | 'nodeIp' | 'se
     maxPods: 110,
     crashLoopBackoffBaseMs: 10_000,
     crashLoopBackoffMaxMs: 300_000,
+    containerLogMaxSize: 10 * 1024 * 1024,
+    containerLogMaxFiles: 5,
+    containerLogMonitorIntervalMs: 10_000,
     ...c,
   };
 }

@@ -24,6 +24,7 @@ import { PodWorkers } from './podworkers/pod-workers.js';
 import { startKubeletServer } from './server/server.js';
 import { SummaryProvider } from './stats/summary.js';
 import { StatusManager, canonical } from './status/status-manager.js';
+import { ContainerLogManager } from './logs/container-log-manager.js';
 
 const VOLUME_RESYNC_MS = 10_000;
 
@@ -80,6 +81,9 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
 
   const stats = new SummaryProvider(cri, cfg, () => pods.list());
   stats.start();
+  // Docker rotates its own json-file logs (scripts/node/dockerd-config.sh).
+  const stopLogRotation = v.runtime_name === 'docker' ? () => {}
+    : new ContainerLogManager(cri, { maxSize: cfg.containerLogMaxSize, maxFiles: cfg.containerLogMaxFiles }, log).start(cfg.containerLogMonitorIntervalMs);
   let server: Server | undefined;
   if (cfg.port) {
     server = await startKubeletServer(cfg.port, '0.0.0.0', { metrics, log, pods: () => pods.list(), pod: (ns, n) => pods.get(`${ns}/${n}`), healthy: () => true, cri, runtime, summary: () => stats.summary() })
@@ -91,6 +95,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     cri, workers,
     async stop() {
       pleg.stop();
+      stopLogRotation();
       clearInterval(volumeResync);
       probes.stopAll();
       stats.stop();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders a Docker node's daemon.json: docker.io mirrored by the local registry over plain HTTP
-# (so `image: nginx` resolves there, as on containerd nodes), cgroupfs driver, overlay2, and a
-# default cgroup parent. Paths, socket and networking are flags on dockerd's command line.
+# (so `image: nginx` resolves there, as on containerd nodes), cgroupfs driver, overlay2, json-file
+# logs rotated by Docker at the kubelet's defaults (10 MiB, 5 files), and a default cgroup parent. Paths, socket and networking are flags on dockerd's command line.
 # Usage: dockerd-config.sh --out <daemon.json> --registry host:port --cgroup-parent /p
 #          [--key-path <key.json>]   (20.10 writes its trust key to /etc/docker by default)
 set -euo pipefail
@@ -23,6 +23,7 @@ cat >"$OUT" <<JSON
   "cgroup-parent": "$CGROUP_PARENT",
   "storage-driver": "overlay2",
   "log-driver": "json-file",
+  "log-opts": {"max-size": "10m", "max-file": "5"},
   "userland-proxy": false,
   ${KEY_PATH:+"\"deprecated-key-path\": \"$KEY_PATH\","}
   "features": {"buildkit": false}

@@ -3,7 +3,7 @@
 // json-file lines behind dockershim's symlink), with
 // upstream's options: tailLines, sinceSeconds/sinceTime, timestamps, limitBytes, previous, and
 // follow (keeps reading what is appended until the container exits or the client leaves).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 
 export interface LogOptions {
@@ -88,15 +88,25 @@ export async function serveLogs(path: string, o: LogOptions, res: ServerResponse
   const parser = new CriLogParser();
   let pos = 0;
   const readMore = (): Parsed[] => {
-    const size = statSync(path).size;
-    if (size < pos) pos = 0; // truncated or rotated
     const out: Parsed[] = [];
     const buf = Buffer.alloc(64 * 1024);
-    while (pos < size) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
-      if (n <= 0) break;
-      pos += n;
-      out.push(...parser.push(buf.subarray(0, n).toString()));
+    for (;;) {
+      const size = fstatSync(fd).size;
+      if (size < pos) pos = 0; // truncated in place
+      while (pos < size) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+        if (n <= 0) break;
+        pos += n;
+        out.push(...parser.push(buf.subarray(0, n).toString()));
+      }
+      // Rotated (the file renamed, the runtime writing a new one at path): the old file is
+      // drained, follow the new one from its start.
+      let cur;
+      try { cur = statSync(path); } catch { break; }
+      if (cur.ino === fstatSync(fd).ino) break;
+      closeSync(fd);
+      fd = openSync(path, 'r');
+      pos = 0;
     }
     return out.filter((p) => o.sinceMs === undefined || p.ms >= o.sinceMs);
   };
