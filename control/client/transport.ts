@@ -18,7 +18,7 @@ export interface TransportTls { ca?: string; cert?: string; key?: string; reject
 
 /** maxIdle: keep-alive connections kept open once idle (node's default is 256). Watches hold
  *  their own connection; a burst of requests opens more, and each idle TLS connection keeps
- *  ~100 KiB of OpenSSL buffers and socket state, so the node agent keeps only a few. */
+ *  OpenSSL buffers and socket state, so the node agent keeps only a few. */
 export function makeTransport(server: string, tls: TransportTls = {}, maxIdle?: number): Transport {
   const secure = server.startsWith('https:');
   const pool = { keepAlive: true, ...(maxIdle === undefined ? {} : { maxFreeSockets: maxIdle }) };

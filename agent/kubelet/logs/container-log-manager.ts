@@ -42,7 +42,6 @@ export class ContainerLogManager {
   async rotate(id: string): Promise<boolean> {
     const path = (await this.cri.containerStatus(id)).status?.log_path;
     if (!path) return false;
-    await this.cleanUp(path);
     let size: number;
     try { size = statSync(path).size; } catch { return false; }
     if (size < this.opts.maxSize) return false;
@@ -54,7 +53,7 @@ export class ContainerLogManager {
       renameSync(rotated, path); // as upstream: the runtime still writes there
       throw err;
     }
-    await this.cleanUp(path);
+    await this.cleanUp(path); // also finishes what a restart interrupted at the previous rotation
     return true;
   }
 

@@ -63,10 +63,15 @@ export function proxyToKubelet(req: FastifyRequest, reply: FastifyReply, k: Kube
   return upgrade ? splice(req, reply, k, path) : stream(req, reply, k, path);
 }
 
-function stream(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string): Promise<void> {
+/** Streams the kubelet's answer back as it comes. Connect subresources (pods/log) turn a kubelet
+ *  error into a Status and answer text; `verbatim` (nodes/proxy) passes the status, content type
+ *  and body through as they are. */
+function stream(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string, verbatim = false): Promise<void> {
   return new Promise((resolve, reject) => {
-    const up = kubeletRequest({ host: k.host, port: k.port, path, method: 'GET', headers: { accept: '*/*' } }, (res) => {
-      if (res.statusCode !== 200) {
+    const method = verbatim ? req.method : 'GET';
+    const accept = (verbatim && req.headers.accept) || '*/*';
+    const up = kubeletRequest({ host: k.host, port: k.port, path, method, headers: { accept } }, (res) => {
+      if (!verbatim && res.statusCode !== 200) {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => { body += d; });
@@ -76,8 +81,14 @@ function stream(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, pat
       }
       reply.hijack();
       const out = reply.raw;
-      out.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache' });
-      out.flushHeaders();
+      if (verbatim) {
+        const headers: Record<string, string> = {};
+        for (const h of ['content-type', 'content-encoding']) if (res.headers[h]) headers[h] = String(res.headers[h]);
+        out.writeHead(res.statusCode ?? 502, headers);
+      } else {
+        out.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache' });
+        out.flushHeaders();
+      }
       res.on('data', (d: Buffer) => out.write(d));
       res.on('end', () => { out.end(); resolve(); });
       res.on('error', () => { out.end(); resolve(); });
@@ -90,21 +101,7 @@ function stream(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, pat
 
 /** nodes/proxy: the kubelet's answer as it is (status, content type, body), streamed. */
 export function proxyVerbatim(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const up = kubeletRequest({ host: k.host, port: k.port, path, method: req.method, headers: { accept: req.headers.accept ?? '*/*' } }, (res) => {
-      reply.hijack();
-      const out = reply.raw;
-      const headers: Record<string, string> = {};
-      for (const h of ['content-type', 'content-encoding']) if (res.headers[h]) headers[h] = String(res.headers[h]);
-      out.writeHead(res.statusCode ?? 502, headers);
-      res.pipe(out);
-      res.on('end', () => resolve());
-      res.on('error', () => { out.end(); resolve(); });
-      out.on('close', () => { up.destroy(); resolve(); });
-    });
-    up.on('error', (err) => reject(new StatusError(502, 'InternalError', `error dialing kubelet ${k.host}:${k.port}: ${err.message}`)));
-    up.end();
-  });
+  return stream(req, reply, k, path, true);
 }
 
 function splice(req: FastifyRequest, reply: FastifyReply, k: KubeletAddress, path: string): Promise<void> {
