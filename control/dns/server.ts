@@ -38,6 +38,18 @@ export function handleMessage(msg: Buffer, answer: Answerer, udp: boolean): Buff
 export interface DnsServer { close(): Promise<void>; port: number }
 
 export async function startDnsServer(host: string, port: number, answer: Answerer, log: Logger): Promise<DnsServer> {
+  // Port 0: UDP picks a free port and TCP must take the same one, which another TCP socket may
+  // already hold; then pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await bindDns(host, port, answer, log);
+    } catch (err) {
+      if (port !== 0 || attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+}
+
+async function bindDns(host: string, port: number, answer: Answerer, log: Logger): Promise<DnsServer> {
   const udp = dgram.createSocket({ type: 'udp4', reuseAddr: false });
   udp.on('message', (msg, rinfo) => {
     const end = latency.startTimer({ proto: 'udp' });
