@@ -1,7 +1,9 @@
 // The etcd v3 backend (through the etcd3 client): the same model the API server already uses,
 // served by a real etcd cluster. Creates, updates and deletes are single transactions that
 // compare create_revision / mod_revision; lists are ranges; watches are etcd watches with prevKv.
+// Reads and writes go through EtcdKv (./etcd-kv.ts), watches through the etcd3 client.
 import { Etcd3, type IKeyValue, type ITxnRequest, type Watcher as EtcdWatcher } from 'etcd3';
+import { EtcdKv } from './etcd-kv.js';
 import { Backend, failure, KeyValue, ListResult, StoreError, StoreEvent, Watcher, prefixEnd } from './backend.js';
 
 const enc = (s: string) => Buffer.from(s);
@@ -24,6 +26,7 @@ export interface EtcdTls { ca: string; cert?: string; key?: string }
 
 export class EtcdBackend implements Backend {
   readonly client: Etcd3;
+  private readonly kv: EtcdKv;
   private readonly prefix: string;
   private compacted = 0;
   private closed = false;
@@ -36,6 +39,7 @@ export class EtcdBackend implements Backend {
     this.prefix = prefix;
     // etcd takes requests up to 1.5 MiB; answers (watch batches) may be larger than gRPC's 4 MiB default.
     this.client = new Etcd3({ hosts, dialTimeout: 5000, grpcOptions: { 'grpc.max_receive_message_length': 64 << 20 }, ...(credentials ? { credentials } : {}) });
+    this.kv = new EtcdKv({ hosts, tls });
   }
 
   private k(key: string): Buffer { return enc(this.prefix + key); }
@@ -51,20 +55,20 @@ export class EtcdBackend implements Backend {
 
   /** One transaction: if compare holds, run success; otherwise read the key to say why not. */
   private async txn(key: string, compare: ITxnRequest['compare'], success: ITxnRequest['success']) {
-    const res = await this.client.kv.txn({ compare, success, failure: [{ request_range: { key: this.k(key) } }] });
+    const res = await this.kv.txn({ compare, success, failure: [{ request_range: { key: this.k(key) } }] });
     const current = res.succeeded ? undefined : res.responses[0]?.response_range?.kvs?.[0];
     return { res, current, revision: Number(res.header.revision) };
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.client.kv.range({ key: this.k(key) });
+    const res = await this.kv.range({ key: this.k(key) });
     return res.kvs[0] && this.toKv(res.kvs[0]);
   }
 
   /** One round trip: compare-create + put; the revision is the txn header's. */
   async create(key: string, value: string): Promise<KeyValue> {
     const k = this.k(key);
-    const res = await this.client.kv.txn({
+    const res = await this.kv.txn({
       compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
       success: [{ request_put: { key: k, value: enc(value) } }],
     });
@@ -102,7 +106,7 @@ export class EtcdBackend implements Backend {
     let from = this.k(prefix);
     let revision: number | undefined;
     for (;;) {
-      const res = await this.client.kv.range({ key: from, range_end: end, limit: listPage, ...(revision ? { revision } : {}) });
+      const res = await this.kv.range({ key: from, range_end: end, limit: listPage, ...(revision ? { revision } : {}) });
       revision ??= Number(res.header.revision);
       for (const kv of res.kvs) kvs.push(this.toKv(kv));
       if (!res.more || !res.kvs.length) return { kvs, revision };
@@ -111,7 +115,7 @@ export class EtcdBackend implements Backend {
   }
 
   async count(prefix: string): Promise<number> {
-    const res = await this.client.kv.range({ key: this.k(prefix), range_end: this.k(prefixEnd(prefix)), count_only: true });
+    const res = await this.kv.range({ key: this.k(prefix), range_end: this.k(prefixEnd(prefix)), count_only: true });
     return Number(res.count);
   }
 
@@ -156,7 +160,7 @@ export class EtcdBackend implements Backend {
 
   private async isCompacted(revision: number): Promise<boolean> {
     try {
-      await this.client.kv.range({ key: this.k('/registry/'), revision, count_only: true });
+      await this.kv.range({ key: this.k('/registry/'), revision, count_only: true });
       return false;
     } catch (err) {
       if (!/compacted/.test((err as Error).message)) return false;
@@ -166,7 +170,7 @@ export class EtcdBackend implements Backend {
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.client.kv.range({ key: this.k('/registry/'), range_end: this.k(prefixEnd('/registry/')), count_only: true });
+    const res = await this.kv.range({ key: this.k('/registry/'), range_end: this.k(prefixEnd('/registry/')), count_only: true });
     return Number(res.header.revision);
   }
 
@@ -176,7 +180,7 @@ export class EtcdBackend implements Backend {
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.client.kv.compact({ revision, physical: false });
+      await this.kv.compact({ revision, physical: false });
     } catch (err) {
       if (!/compacted/.test((err as Error).message)) throw err; // another server got there first
     }
@@ -186,6 +190,7 @@ export class EtcdBackend implements Backend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.kv.close();
     this.client.close();
   }
 }

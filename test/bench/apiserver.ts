@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort, repoRoot, waitFor } from '../helpers/server.js';
 import { haveEtcd, startEtcd, type EtcdCluster } from '../integration/etcd-cluster.js';
-import { printTable, rate } from './store.js';
+import { cpuSeconds, printTable, rate } from './store.js';
 
 interface TestServer { url: string; proc: ChildProcess; stop(): Promise<void> }
 
@@ -133,13 +133,6 @@ async function etcdCalls(etcd: EtcdCluster): Promise<number> {
   let n = 0;
   for (const m of text.matchAll(/^grpc_server_handled_total\{[^}]*grpc_method="(\w+)"[^}]*\} (\d+)/gm)) if (m[1] !== 'Watch') n += Number(m[2]);
   return n;
-}
-
-/** User + system CPU time of a process (USER_HZ = 100 on Linux). Less noisy than rates on a busy machine. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields 3… (utime is 14, stime 15)
-  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 const rssMB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
