@@ -62,7 +62,8 @@ export class EtcdKv {
     if (s && !s.closed && !s.destroyed) return s;
     const host = this.opts.hosts[this.nextHost++ % this.opts.hosts.length];
     const tls = this.opts.tls;
-    const fresh = http2.connect(host, tls ? { ca: tls.ca, ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}) } : {});
+    // maxSessionMemory: node's 10 MB default would refuse streams while large list pages are in flight.
+    const fresh = http2.connect(host, { maxSessionMemory: 1024, ...(tls ? { ca: tls.ca, ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}) } : {}) });
     fresh.on('connect', () => this.connected.add(fresh));
     fresh.on('error', () => {}); // each open stream reports it
     const forget = () => { if (this.session === fresh) this.session = undefined; };
