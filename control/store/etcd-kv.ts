@@ -104,7 +104,12 @@ export class EtcdKv {
       stream.on('trailers', readStatus);
       stream.on('data', (d: Buffer) => chunks.push(d));
       stream.on('error', (err) => { cause = err.message; });
-      stream.setTimeout(this.opts.callTimeoutMs ?? 30_000, () => { cause = 'timed out'; stream.close(NGHTTP2_CANCEL); });
+      stream.setTimeout(this.opts.callTimeoutMs ?? 30_000, () => {
+        cause = 'timed out';
+        stream.close(NGHTTP2_CANCEL);
+        // A member that stopped answering: later calls go to a new session (the next member).
+        if (this.session === s) { this.session = undefined; s.close(); }
+      });
       stream.on('close', () => {
         if (status === '0') {
           const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);

@@ -1,8 +1,10 @@
 // EtcdKv, the API server's own gRPC path to etcd's KV service, against a real etcd: answers
 // decode to etcd3's shapes, etcd's errors keep their message, a member that refuses connections
-// is skipped for the next one, and a restarted member is reached again.
+// is skipped for the next one, a member that stops answering times out and is left, and a
+// restarted member is reached again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
 import { EtcdCallError, EtcdKv } from '../../control/store/etcd-kv.js';
 import { freePort } from '../helpers/server.js';
 import { haveEtcd, startEtcd, type EtcdCluster } from './etcd-cluster.js';
@@ -56,4 +58,21 @@ test('a member that refuses connections is skipped; a restarted member is reache
     const got = await kv.range({ key: Buffer.from('/kv-test/f1') });
     assert.equal(got.kvs[0].value.toString(), 'x');
   } finally { kv.close(); }
+});
+
+test('a member that accepts connections but never answers times out, and the next call goes elsewhere', { skip }, async () => {
+  const sockets: Socket[] = [];
+  const hung = createServer((sock) => { sockets.push(sock); }); // reads nothing, answers nothing
+  await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+  const port = (hung.address() as { port: number }).port;
+  const kv = new EtcdKv({ hosts: [`http://127.0.0.1:${port}`, `http://${etcd!.endpoints[0]}`], callTimeoutMs: 500 });
+  try {
+    await assert.rejects(kv.range({ key: Buffer.from('/kv-test/h') }), (err: unknown) => err instanceof EtcdCallError && err.code === 14 && /timed out/.test(err.message));
+    const got = await kv.txn(createTxn('/kv-test/h', 'y'));
+    assert.equal(got.succeeded, true);
+  } finally {
+    kv.close();
+    for (const sock of sockets) sock.destroy();
+    await new Promise((r) => hung.close(r));
+  }
 });
