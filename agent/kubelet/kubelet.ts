@@ -25,6 +25,7 @@ import { startKubeletServer } from './server/server.js';
 import { SummaryProvider } from './stats/summary.js';
 import { StatusManager, canonical } from './status/status-manager.js';
 import { ContainerLogManager } from './logs/container-log-manager.js';
+import { everyWithoutOverlap } from './util/time.js';
 
 const VOLUME_RESYNC_MS = 10_000;
 
@@ -66,13 +67,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
   await pods.start();
   const done = workers.run(8);
   // ConfigMap, secret and token changes reach running pods' files within VOLUME_RESYNC_MS.
-  let refreshing = false;
-  const volumeResync = setInterval(() => {
-    if (refreshing) return;
-    refreshing = true;
-    void workers.refreshVolumes().finally(() => { refreshing = false; });
-  }, VOLUME_RESYNC_MS);
-  volumeResync.unref();
+  const stopVolumeResync = everyWithoutOverlap(VOLUME_RESYNC_MS, () => workers.refreshVolumes());
   const pleg = new Pleg({
     cri, metrics, log, enqueue: (k) => workers.enqueue(k),
     knownUid: (uid) => pods.list().some((p) => p.metadata?.uid === uid),
@@ -96,7 +91,7 @@ export async function startKubelet(cfg: KubeletConfig, client = new ApiClient({ 
     async stop() {
       pleg.stop();
       stopLogRotation();
-      clearInterval(volumeResync);
+      stopVolumeResync();
       probes.stopAll();
       stats.stop();
       pods.stop();

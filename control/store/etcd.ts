@@ -25,7 +25,7 @@ export function parseEtcdUrl(rest: string): { hosts: string[]; prefix: string } 
 export interface EtcdTls { ca: string; cert?: string; key?: string }
 
 export class EtcdBackend implements Backend {
-  readonly client: Etcd3;
+  private readonly client: Etcd3;
   private readonly kv: EtcdKv;
   private readonly prefix: string;
   private compacted = 0;

@@ -9,6 +9,7 @@ import { createGzip } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import type { CriRuntime } from '../../cri/runtime.js';
 import type { Logger } from '../../../control/client/log.js';
+import { everyWithoutOverlap } from '../util/time.js';
 
 export interface LogRotation { maxSize: number; maxFiles: number }
 
@@ -20,14 +21,7 @@ export class ContainerLogManager {
 
   /** Checks every running container every `everyMs`; returns a stop function. */
   start(everyMs = 10_000): () => void {
-    let busy = false;
-    const t = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      void this.rotateAll().finally(() => { busy = false; });
-    }, everyMs);
-    t.unref();
-    return () => clearInterval(t);
+    return everyWithoutOverlap(everyMs, () => this.rotateAll());
   }
 
   async rotateAll(): Promise<void> {

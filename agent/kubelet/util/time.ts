@@ -1,5 +1,6 @@
 // Time conversions between CRI (int64 nanoseconds as decimal strings) and the Kubernetes API
-// (RFC 3339 at second precision for metav1.Time, microseconds for metav1.MicroTime).
+// (RFC 3339 at second precision for metav1.Time, microseconds for metav1.MicroTime); and a
+// periodic task that never overlaps itself.
 
 /** CRI nanoseconds → epoch milliseconds (0 when unset). */
 export function nsToMs(ns: string | number | undefined): number {
@@ -21,4 +22,16 @@ export function microTime(ms: number = Date.now()): string {
 export function nsToTime(ns: string | undefined): string | undefined {
   const ms = nsToMs(ns);
   return ms ? rfc3339(ms) : undefined;
+}
+
+/** Runs task every `everyMs`, skipping a tick while the last run is still going (timer unref'd); returns stop. */
+export function everyWithoutOverlap(everyMs: number, task: () => Promise<unknown>): () => void {
+  let busy = false;
+  const t = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void task().finally(() => { busy = false; });
+  }, everyMs);
+  t.unref();
+  return () => clearInterval(t);
 }
